@@ -1,0 +1,26 @@
+from rest_framework import pagination
+
+
+class CursorPagination(pagination.CursorPagination):
+    """`?limit=&cursor=`; newest first; opaque cursors never reveal row counts."""
+
+    page_size = 20
+    page_size_query_param = "limit"
+    max_page_size = 100
+    ordering = ("-created_at", "-pk")
+
+    def get_paginated_response(self, data):
+        from rest_framework.response import Response
+
+        return Response({"data": data, "next": self.get_next_link(), "previous": self.get_previous_link()})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["data"],
+            "properties": {
+                "data": schema,
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+            },
+        }

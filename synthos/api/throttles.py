@@ -1,0 +1,98 @@
+"""Rate limits: fixed per-second and per-minute windows counted atomically in the shared cache.
+
+DRF's stock throttles read, modify and write a list in the cache, so concurrent requests all read
+the same count and too many get through. Here every request does one `add` (create the window
+key at 0 if absent) and one `incr`; on Redis both are single atomic commands, so N+k concurrent
+requests leave exactly N allowed, whichever process serves them.
+"""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
+
+
+def window_hit(key: str, *, ttl: int) -> int:
+    """Count one hit in a window key and return the new count."""
+    for _ in range(3):
+        cache.add(key, 0, timeout=ttl)
+        try:
+            return cache.incr(key)
+        except ValueError:  # evicted between add and incr: create it again
+            continue
+    raise RuntimeError(f"rate-limit window {key} could not be counted")
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def _identity(request) -> str:
+    api_key = request.auth if getattr(request.auth, "key_hash", None) else None
+    return f"key:{api_key.pk}" if api_key else f"user:{request.user.pk}"
+
+
+class TierRateThrottle(BaseThrottle):
+    """Per API key (or per user for JWT), limits from the account's tier (RATE_LIMITS)."""
+
+    def allow_request(self, request, view) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return True
+        from billing.selectors import tier_for_user
+
+        per_minute, per_second = settings.RATE_LIMITS[tier_for_user(user=request.user)]
+        ident = _identity(request)
+        now = time.time()
+        second = int(now)
+        minute_key = f"rl:{ident}:m:{second // 60}"
+        reset = 60 - second % 60
+        self._wait = None
+        if window_hit(f"rl:{ident}:s:{second}", ttl=3) > per_second:
+            used = cache.get(minute_key, 0)
+            self._record(request, per_minute, used, reset)
+            self._wait = 1.0
+            return False
+        used = window_hit(minute_key, ttl=65)
+        self._record(request, per_minute, used, reset)
+        if used > per_minute:
+            self._wait = float(reset)
+            return False
+        return True
+
+    @staticmethod
+    def _record(request, limit: int, used: int, reset: int) -> None:
+        request._request.rate_limit = (limit, max(0, limit - used), reset)
+
+    def wait(self):
+        return self._wait
+
+
+class AuthEndpointThrottle(BaseThrottle):
+    """Unauthenticated auth endpoints, per client IP; generous enough for a team behind one NAT."""
+
+    def allow_request(self, request, view) -> bool:
+        second = int(time.time())
+        used = window_hit(f"rl:ip:{client_ip(request)}:m:{second // 60}", ttl=65)
+        self.reset = 60 - second % 60
+        return used <= settings.AUTH_RATE_LIMIT_PER_IP_PER_MINUTE
+
+    def wait(self):
+        return float(self.reset)
+
+
+class RateLimitHeadersMiddleware:
+    """Adds X-RateLimit-* (the minute window) to every response the throttle counted."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        state = getattr(request, "rate_limit", None)
+        if state:
+            limit, remaining, reset = state
+            response["X-RateLimit-Limit"] = str(limit)
+            response["X-RateLimit-Remaining"] = str(remaining)
+            response["X-RateLimit-Reset"] = str(reset)
+        return response
