@@ -167,3 +167,46 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+# --- S3-compatible server (moto's standalone server, a real HTTP endpoint) --------------------
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """Start `python -m moto.server` on a free 127.0.0.1 port for the session; yield its endpoint URL.
+
+    moto is a pip package (moto[server] in requirements-dev.txt), so this runs on any laptop. It
+    does not check presigned signatures or expiry: tests check those on the URL itself.
+    """
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"moto server did not start on {endpoint}")
+            time.sleep(0.1)
+    yield endpoint
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()

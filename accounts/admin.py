@@ -55,8 +55,16 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_urls(self):
         own = [
-            path("<str:user_id>/adjust-credits/", self.admin_site.admin_view(self.adjust_credits), name="accounts_user_adjust_credits"),
-            path("<str:user_id>/change-tier/", self.admin_site.admin_view(self.change_tier), name="accounts_user_change_tier"),
+            path(
+                "<str:user_id>/adjust-credits/",
+                self.admin_site.admin_view(self.adjust_credits),
+                name="accounts_user_adjust_credits",
+            ),
+            path(
+                "<str:user_id>/change-tier/",
+                self.admin_site.admin_view(self.change_tier),
+                name="accounts_user_change_tier",
+            ),
         ]
         return own + super().get_urls()
 
@@ -73,7 +81,13 @@ class UserAdmin(DjangoUserAdmin):
             else:
                 messages.success(request, message)
                 return redirect(reverse("admin:accounts_user_change", args=[user.pk]))
-        context = {**self.admin_site.each_context(request), "title": title, "form": form, "subject": user, "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "subject": user,
+            "opts": self.model._meta,
+        }
         return render(request, "admin/accounts/user/staff_action.html", context)
 
     def adjust_credits(self, request, user_id):
@@ -81,7 +95,9 @@ class UserAdmin(DjangoUserAdmin):
             entry = credits_adjust(user=user, amount=data["amount"], reason=data["reason"], staff_user=request.user)
             return f"Adjusted {user.email} by {entry.amount:+d} credits; balance is now {entry.balance_after}."
 
-        return self._staff_form_page(request, user_id, form_class=AdjustCreditsForm, title="Adjust credits", apply=apply)
+        return self._staff_form_page(
+            request, user_id, form_class=AdjustCreditsForm, title="Adjust credits", apply=apply
+        )
 
     def change_tier(self, request, user_id):
         def apply(user, data):
@@ -110,5 +126,3 @@ class ApiKeyAdmin(admin.ModelAdmin):
             api_key_revoke(api_key=api_key)
             revoked += 1
         self.message_user(request, f"Revoked {revoked} API key(s).", messages.SUCCESS)
-
-

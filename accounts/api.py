@@ -209,4 +209,3 @@ class ApiKeyDetailView(APIView):
         api_key = selectors.api_key_get_for_user(user=request.user, key_id=key_id)
         services.api_key_revoke(api_key=api_key)
         return Response(status=status.HTTP_204_NO_CONTENT)
-

@@ -73,6 +73,9 @@ class EmailVerificationCode(models.Model):
     class Meta:
         indexes = [models.Index(fields=["user", "-created_at"])]
 
+    def __str__(self) -> str:
+        return f"code for {self.user_id} (expires {self.expires_at:%Y-%m-%d %H:%M})"
+
 
 class ApiKey(models.Model):
     id = models.CharField(primary_key=True, max_length=32, default=new_api_key_id, editable=False)

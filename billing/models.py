@@ -13,6 +13,10 @@ def new_package_id() -> str:
     return make_id("pkg")
 
 
+def new_purchase_id() -> str:
+    return make_id("pur")
+
+
 class Tier(models.TextChoices):
     FREE = "free", "Free"
     PRO = "pro", "Pro"
@@ -28,6 +32,7 @@ class CreditAccount(models.Model):
     balance = models.IntegerField(default=0)
     owed = models.IntegerField(default=0, help_text="Credits a payment refund could not take back yet.")
     tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.FREE)
+    stripe_customer_id = models.CharField(max_length=100, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -112,3 +117,55 @@ class TierChange(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.from_tier} → {self.to_tier}"
+
+
+class PurchaseStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    EXPIRED = "expired", "Expired"
+    FAILED = "failed", "Failed to start"
+    REFUNDED = "refunded", "Refunded"
+
+
+class Purchase(models.Model):
+    """One Stripe Checkout Session for one package. Credits arrive only through the webhook."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_purchase_id, editable=False)
+    account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="purchases")
+    package = models.ForeignKey(CreditPackage, on_delete=models.PROTECT, related_name="purchases")
+    credits = models.PositiveIntegerField()
+    price_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=PurchaseStatus.choices, default=PurchaseStatus.PENDING)
+    stripe_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    checkout_url = models.URLField(max_length=2000, blank=True)
+    refunded_cents = models.PositiveIntegerField(default=0)
+    reversed_credits = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reversed_credits__lte=models.F("credits")), name="purchase_reversal_within_credits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.package.name if self.package_id else ''} ({self.status})"
+
+
+class StripeEvent(models.Model):
+    """Each Stripe event id, recorded once: a retried delivery finds its row and changes nothing."""
+
+    id = models.CharField(primary_key=True, max_length=255)
+    type = models.CharField(max_length=100)
+    received_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.type})"

@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from billing.models import CreditAccount, CreditPackage, CreditTransaction, Tier
+from billing.models import CreditAccount, CreditPackage, CreditTransaction, Purchase, Tier
 
 
 def credit_account_get(*, user) -> CreditAccount:
@@ -22,3 +22,11 @@ def transaction_list_for_user(*, user) -> QuerySet[CreditTransaction]:
 
 def package_list_active() -> QuerySet[CreditPackage]:
     return CreditPackage.objects.filter(is_active=True)
+
+
+def purchase_list_for_user(*, user) -> QuerySet[Purchase]:
+    return Purchase.objects.filter(account__user=user).select_related("package")
+
+
+def purchase_get_for_user(*, user, purchase_id: str) -> Purchase | None:
+    return Purchase.objects.filter(account__user=user, pk=purchase_id).select_related("package").first()

@@ -13,12 +13,14 @@ def credit_account_open(*, user) -> CreditAccount:
     return account
 
 
-def _locked_account(user) -> CreditAccount:
+def account_lock(user) -> CreditAccount:
+    """The user's credit account, row-locked until the transaction ends (call inside atomic)."""
     account = CreditAccount.objects.select_for_update().filter(user=user).first()
     return account or CreditAccount.objects.select_for_update().get(pk=credit_account_open(user=user).pk)
 
 
-def _post(account: CreditAccount, *, kind: str, amount: int, reference: str, description: str, created_by=None):
+def ledger_post(account: CreditAccount, *, kind: str, amount: int, reference: str, description: str, created_by=None):
+    """Apply a signed amount to a locked account and write its ledger entry (call inside atomic)."""
     account.balance += amount
     account.save(update_fields=["balance", "updated_at"])
     return CreditTransaction.objects.create(
@@ -39,8 +41,10 @@ def credits_grant(
     """Add credits (grants, purchases, payouts). Raises InvalidInput for a non-positive amount."""
     if amount <= 0:
         raise InvalidInput("Validation failed: a grant must be a positive number of credits.")
-    account = _locked_account(user)
-    return _post(account, kind=kind, amount=amount, reference=reference, description=description, created_by=created_by)
+    account = account_lock(user)
+    return ledger_post(
+        account, kind=kind, amount=amount, reference=reference, description=description, created_by=created_by
+    )
 
 
 @transaction.atomic
@@ -52,14 +56,14 @@ def credits_charge(*, user, amount: int, kind: str, reference: str = "", descrip
     """
     if amount <= 0:
         raise InvalidInput("Validation failed: a charge must be a positive number of credits.")
-    account = _locked_account(user)
+    account = account_lock(user)
     if account.balance < amount:
         raise InsufficientCredits(
             f"Not enough credits: this costs {amount} credits and your balance is {account.balance}. "
             "Buy credits from the dashboard or via POST /api/v1/credits/purchase.",
             details={"balance": account.balance, "price": amount},
         )
-    return _post(account, kind=kind, amount=-amount, reference=reference, description=description)
+    return ledger_post(account, kind=kind, amount=-amount, reference=reference, description=description)
 
 
 @transaction.atomic
@@ -77,12 +81,12 @@ def credits_adjust(*, user, amount: int, reason: str, staff_user) -> CreditTrans
         raise InvalidInput("Validation failed: an adjustment cannot be zero.")
     if not reason.strip():
         raise InvalidInput("Validation failed: an adjustment needs a reason.")
-    account = _locked_account(user)
+    account = account_lock(user)
     if account.balance + amount < 0:
         raise InvalidInput(
             f"Validation failed: the balance is {account.balance}; an adjustment of {amount} would make it negative."
         )
-    return _post(
+    return ledger_post(
         account,
         kind=TransactionKind.ADJUSTMENT,
         amount=amount,
@@ -95,10 +99,10 @@ def credits_adjust(*, user, amount: int, reason: str, staff_user) -> CreditTrans
 @transaction.atomic
 def welcome_grant(*, user) -> CreditTransaction | None:
     """The credits a new account gets when its email is verified (WELCOME_CREDITS, once)."""
-    account = _locked_account(user)
+    account = account_lock(user)
     if settings.WELCOME_CREDITS <= 0 or account.transactions.filter(reference="welcome").exists():
         return None
-    return _post(
+    return ledger_post(
         account,
         kind=TransactionKind.GRANT,
         amount=settings.WELCOME_CREDITS,
@@ -112,7 +116,7 @@ def tier_change(*, user, to_tier: str, reason: str, changed_by=None) -> TierChan
     """Move an account to another tier, keeping an audit record. Returns None if nothing changes."""
     if to_tier not in Tier.values:
         raise InvalidInput(f"Validation failed: unknown tier {to_tier!r}.")
-    account = _locked_account(user)
+    account = account_lock(user)
     if account.tier == to_tier:
         return None
     change = TierChange.objects.create(

@@ -5,12 +5,18 @@ from drf_spectacular.views import SpectacularAPIView
 
 from accounts import api as accounts_api
 from billing import api as billing_api
+from datasets import api as datasets_api
+from support import api as support_api
 from synthos.api.health import HealthView
+from validations import api as validations_api
 
 
 def route(pattern: str, view, name: str):
     return re_path(rf"^{pattern}/?$", view, name=name)
 
+
+DATASET = r"datasets/(?P<dataset_id>[A-Za-z0-9_]+)"
+VALIDATION = r"validations/(?P<validation_id>[A-Za-z0-9_]+)"
 
 urlpatterns = [
     route("health", HealthView.as_view(), "health"),
@@ -24,8 +30,31 @@ urlpatterns = [
     route("auth/me", accounts_api.MeView.as_view(), "auth-me"),
     route("auth/api-keys", accounts_api.ApiKeyListView.as_view(), "api-key-list"),
     route(r"auth/api-keys/(?P<key_id>[A-Za-z0-9_]+)", accounts_api.ApiKeyDetailView.as_view(), "api-key-detail"),
+    # Datasets
+    route("datasets", datasets_api.DatasetListView.as_view(), "dataset-list"),
+    route(rf"{DATASET}", datasets_api.DatasetDetailView.as_view(), "dataset-detail"),
+    route(rf"{DATASET}/complete", datasets_api.DatasetCompleteView.as_view(), "dataset-complete"),
+    route(rf"{DATASET}/preview", datasets_api.DatasetPreviewView.as_view(), "dataset-preview"),
+    route(rf"{DATASET}/download", datasets_api.DatasetDownloadView.as_view(), "dataset-download"),
+    # Validations
+    route("validations", validations_api.ValidationListView.as_view(), "validation-list"),
+    route(rf"{VALIDATION}", validations_api.ValidationDetailView.as_view(), "validation-detail"),
+    route(rf"{VALIDATION}/report", validations_api.ValidationReportView.as_view(), "validation-report"),
+    route(rf"{VALIDATION}/cancel", validations_api.ValidationCancelView.as_view(), "validation-cancel"),
     # Credits
     route("credits/balance", billing_api.BalanceView.as_view(), "credits-balance"),
     route("credits/packages", billing_api.PackageListView.as_view(), "credits-packages"),
     route("credits/transactions", billing_api.TransactionListView.as_view(), "credits-transactions"),
+    route("credits/purchase", billing_api.PurchaseView.as_view(), "credits-purchase"),
+    route("credits/purchases", billing_api.PurchaseListView.as_view(), "credits-purchases"),
+    route("billing/stripe/webhook", billing_api.stripe_webhook, "stripe-webhook"),
+    # Support
+    route("support/tickets", support_api.TicketListView.as_view(), "ticket-list"),
+    route(r"support/tickets/(?P<ticket_id>[A-Za-z0-9_]+)", support_api.TicketDetailView.as_view(), "ticket-detail"),
+    route(
+        r"support/tickets/(?P<ticket_id>[A-Za-z0-9_]+)/messages",
+        support_api.TicketMessageCreateView.as_view(),
+        "ticket-messages",
+    ),
+    route(r"support/tickets/(?P<ticket_id>[A-Za-z0-9_]+)/close", support_api.TicketCloseView.as_view(), "ticket-close"),
 ]

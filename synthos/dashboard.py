@@ -1,10 +1,15 @@
-"""The dashboard's one translation of service errors (ApplicationError) into form errors."""
+"""The dashboard's one translation of service errors (ApplicationError) into what a page shows."""
 
 from django import forms
 
 from synthos.errors import ApplicationError
 
 _API_PREFIX = "Validation failed: "
+
+
+def application_error_message(error: ApplicationError) -> str:
+    """The error's message for a person reading a page (the API's "Validation failed: " prefix dropped)."""
+    return error.message.removeprefix(_API_PREFIX)
 
 
 def form_add_application_error(form: forms.Form, error: ApplicationError, *, field: str | None = None) -> None:
@@ -21,4 +26,4 @@ def form_add_application_error(form: forms.Form, error: ApplicationError, *, fie
                 form.add_error(name, str(message))
             placed = True
     if not placed:
-        form.add_error(field, error.message.removeprefix(_API_PREFIX))
+        form.add_error(field, application_error_message(error))

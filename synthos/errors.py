@@ -11,6 +11,11 @@ class ApplicationError(Exception):
         super().__init__(self.message)
 
 
+class BadRequest(ApplicationError):
+    status_code = 400
+    default_message = "The request body is invalid."
+
+
 class InvalidInput(ApplicationError):
     """Semantic error in otherwise well-formed input (422, "Validation failed: ...")."""
 

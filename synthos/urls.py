@@ -11,6 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("credits/", include("billing.urls")),
+    path("help/", include("support.urls")),
+    path("datasets/", include("datasets.urls")),
 ]
 
 admin.site.site_header = "Synthos staff"
@@ -29,5 +31,7 @@ def handler404(request, exception=None):
 
 def handler500(request):
     if _is_api(request):
-        return error_json_response(request, 500, "An unexpected error occurred on our end. Quote the request_id to support.")
+        return error_json_response(
+            request, 500, "An unexpected error occurred on our end. Quote the request_id to support."
+        )
     return render(request, "500.html", status=500)

@@ -32,7 +32,9 @@ def test_grant_charge_refund_each_write_one_entry(make_user, password):
     credits_grant(user=user, amount=50, reference="gift")
     charge = credits_charge(user=user, amount=25, kind=TransactionKind.VALIDATION_CHARGE, reference="val_1")
     credits_refund(user=user, amount=25, reference="val_1")
-    kinds = list(CreditTransaction.objects.filter(account__user=user).order_by("created_at").values_list("kind", "amount"))
+    kinds = list(
+        CreditTransaction.objects.filter(account__user=user).order_by("created_at").values_list("kind", "amount")
+    )
     assert kinds == [("grant", 50), ("validation_charge", -25), ("refund", 25)]
     assert charge.balance_after == 25
     assert CreditAccount.objects.get(user=user).balance == 50
@@ -72,7 +74,12 @@ def test_adjustment_needs_a_reason_and_cannot_overdraw(make_user, staff, passwor
     with pytest.raises(InvalidInput):
         credits_adjust(user=user, amount=-11, reason="too much", staff_user=staff)
     entry = credits_adjust(user=user, amount=-4, reason="duplicate grant", staff_user=staff)
-    assert (entry.kind, entry.amount, entry.created_by, entry.description) == ("adjustment", -4, staff, "duplicate grant")
+    assert (entry.kind, entry.amount, entry.created_by, entry.description) == (
+        "adjustment",
+        -4,
+        staff,
+        "duplicate grant",
+    )
     assert_ledger_matches(user)
 
 

@@ -10,4 +10,7 @@ class BearerJWTScheme(SimpleJWTScheme):
 
 def strip_optional_trailing_slash(endpoints, **kwargs):
     # Routes are `^path/?$`; the contract documents them without the slash.
-    return [(path.rstrip("/") if path != "/" else path, regex, method, callback) for path, regex, method, callback in endpoints]
+    return [
+        (path.rstrip("/") if path != "/" else path, regex, method, callback)
+        for path, regex, method, callback in endpoints
+    ]

@@ -12,6 +12,10 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
+# Keys outlive their window a little, so a slow request near the edge still finds its count.
+SECOND_WINDOW_TTL = 3
+MINUTE_WINDOW_TTL = 65
+
 
 def window_hit(key: str, *, ttl: int) -> int:
     """Count one hit in a window key and return the new count."""
@@ -48,12 +52,12 @@ class TierRateThrottle(BaseThrottle):
         minute_key = f"rl:{ident}:m:{second // 60}"
         reset = 60 - second % 60
         self._wait = None
-        if window_hit(f"rl:{ident}:s:{second}", ttl=3) > per_second:
+        if window_hit(f"rl:{ident}:s:{second}", ttl=SECOND_WINDOW_TTL) > per_second:
             used = cache.get(minute_key, 0)
             self._record(request, per_minute, used, reset)
             self._wait = 1.0
             return False
-        used = window_hit(minute_key, ttl=65)
+        used = window_hit(minute_key, ttl=MINUTE_WINDOW_TTL)
         self._record(request, per_minute, used, reset)
         if used > per_minute:
             self._wait = float(reset)
@@ -73,7 +77,7 @@ class AuthEndpointThrottle(BaseThrottle):
 
     def allow_request(self, request, view) -> bool:
         second = int(time.time())
-        used = window_hit(f"rl:ip:{client_ip(request)}:m:{second // 60}", ttl=65)
+        used = window_hit(f"rl:ip:{client_ip(request)}:m:{second // 60}", ttl=MINUTE_WINDOW_TTL)
         self.reset = 60 - second % 60
         return used <= settings.AUTH_RATE_LIMIT_PER_IP_PER_MINUTE
 

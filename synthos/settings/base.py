@@ -76,6 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "billing.context_processors.nav_account",
             ],
         },
     },
@@ -228,6 +229,34 @@ OTP_RESENDS_PER_HOUR = 5
 WELCOME_CREDITS = env.int("WELCOME_CREDITS", default=100)
 WARRANTY_VALIDITY_DAYS = env.int("WARRANTY_VALIDITY_DAYS", default=90)
 
+# --- Datasets and storage ---------------------------------------------------------------------
+# local: files under MEDIA_ROOT, uploaded through signed URLs served by Synthos. s3: any
+# S3-compatible store, uploaded and downloaded through presigned URLs.
+DATASET_STORAGE = env.str("DATASET_STORAGE", default="local")
+if DATASET_STORAGE not in ("local", "s3"):
+    raise ImproperlyConfigured(f"DATASET_STORAGE must be local or s3, not {DATASET_STORAGE!r}.")
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="")  # empty: AWS itself
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="")  # empty: boto3's own credential chain
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
+if DATASET_STORAGE == "s3" and not AWS_STORAGE_BUCKET_NAME:
+    raise ImproperlyConfigured("DATASET_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+# One upload is one PUT, and S3 takes at most 5 GB in one PUT (multipart comes later).
+MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=5 * 1024**3)
+UPLOAD_URL_TTL_SECONDS = env.int("UPLOAD_URL_TTL_SECONDS", default=3600)
+DATASET_RETENTION_DAYS = env.int("DATASET_RETENTION_DAYS", default=0)  # 0: keep datasets forever
+# Inspection stops a compressed file that decompresses past this (a decompression bomb).
+DATASET_MAX_DECOMPRESSED_BYTES = env.int("DATASET_MAX_DECOMPRESSED_BYTES", default=50 * 1024**3)
+
+# --- Payments (Stripe). Without a secret key, buying credits answers 503. ----------------------
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Only for a local Stripe stand-in (localstripe / stripe-mock); empty means api.stripe.com.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+
 # --- Task queue (django-q2 reads this once at import) -----------------------------------------
 Q_CLUSTER = {
     "name": "synthos",
@@ -241,6 +270,26 @@ Q_CLUSTER = {
     "save_limit": 500,
     "poll": 0.5,
 }
+
+# --- Validation jobs -------------------------------------------------------------------------
+# A validation job that runs longer than this is stopped and settled: failed, credits refunded.
+# It must stay below Q_TIMEOUT (django-q2 kills the task there) and so below Q_CLUSTER["retry"].
+VALIDATION_JOB_TIMEOUT_SECONDS = env.int("VALIDATION_JOB_TIMEOUT_SECONDS", default=1800)
+# django-q2 re-runs a task whose worker was killed without counting it; we count runs ourselves.
+VALIDATION_MAX_ATTEMPTS = env.int("VALIDATION_MAX_ATTEMPTS", default=3)
+# A running job writes its heartbeat every VALIDATION_HEARTBEAT_SECONDS; one silent for
+# VALIDATION_HEARTBEAT_STALE_SECONDS belongs to a dead worker (the sweeper settles it).
+VALIDATION_HEARTBEAT_SECONDS = env.int("VALIDATION_HEARTBEAT_SECONDS", default=15)
+VALIDATION_HEARTBEAT_STALE_SECONDS = env.int("VALIDATION_HEARTBEAT_STALE_SECONDS", default=120)
+# Progress writes are throttled to about one a second (SQLite holds a web process and a worker).
+VALIDATION_PROGRESS_WRITE_SECONDS = env.float("VALIDATION_PROGRESS_WRITE_SECONDS", default=1.0)
+VALIDATION_IDEMPOTENCY_TTL_HOURS = env.int("VALIDATION_IDEMPOTENCY_TTL_HOURS", default=24)
+if VALIDATION_JOB_TIMEOUT_SECONDS >= Q_CLUSTER["timeout"]:
+    raise ImproperlyConfigured("VALIDATION_JOB_TIMEOUT_SECONDS must be below Q_TIMEOUT.")
+if VALIDATION_HEARTBEAT_STALE_SECONDS <= 2 * VALIDATION_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("VALIDATION_HEARTBEAT_STALE_SECONDS must exceed twice VALIDATION_HEARTBEAT_SECONDS.")
+if VALIDATION_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("VALIDATION_MAX_ATTEMPTS must be at least 1.")
 
 # --- Logging: one JSON object a line, carrying the request id ---------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")

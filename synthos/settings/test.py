@@ -18,7 +18,11 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # never wipes another's rate-limit windows mid-test.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw-1")
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
-    _base = CACHES["default"]["LOCATION"].rsplit("/", 1)[0] if CACHES["default"]["LOCATION"].count("/") > 2 else CACHES["default"]["LOCATION"]
+    _base = (
+        CACHES["default"]["LOCATION"].rsplit("/", 1)[0]
+        if CACHES["default"]["LOCATION"].count("/") > 2
+        else CACHES["default"]["LOCATION"]
+    )
     CACHES["default"]["LOCATION"] = f"{_base.rstrip('/')}/{int(_worker.removeprefix('gw')) + 2}"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 STORAGES = {

@@ -51,7 +51,12 @@ def test_every_response_carries_a_request_id_and_echoes_a_well_formed_one(anon_c
 def test_health_reports_database_cache_and_queue(anon_client):
     response = anon_client.get("/api/v1/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "queue": {"oldest_queued_seconds": None}}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "ok",
+        "queue": {"oldest_queued_seconds": None},
+    }
 
 
 def test_health_reports_the_age_of_the_oldest_queued_task(anon_client, settings):
@@ -61,8 +66,14 @@ def test_health_reports_the_age_of_the_oldest_queued_task(anon_client, settings)
     from django_q.brokers import get_broker
     from django_q.signing import SignedPackage
 
-    task = {"id": "t1", "name": "t1", "func": "math.floor", "args": (1,), "kwargs": {},
-            "started": timezone.now() - timedelta(seconds=90)}
+    task = {
+        "id": "t1",
+        "name": "t1",
+        "func": "math.floor",
+        "args": (1,),
+        "kwargs": {},
+        "started": timezone.now() - timedelta(seconds=90),
+    }
     get_broker().enqueue(SignedPackage.dumps(task))
     seconds = anon_client.get("/api/v1/health").json()["queue"]["oldest_queued_seconds"]
     assert 89 <= seconds <= 120
@@ -87,10 +98,18 @@ def test_the_openapi_schema_documents_every_endpoint(anon_client):
     schema = json.loads(response.content)
     paths = set(schema["paths"])
     for expected in [
-        "/api/v1/auth/register", "/api/v1/auth/verify-email", "/api/v1/auth/resend-verification",
-        "/api/v1/auth/login", "/api/v1/auth/token/refresh", "/api/v1/auth/me", "/api/v1/auth/api-keys",
-        "/api/v1/auth/api-keys/{key_id}", "/api/v1/credits/balance", "/api/v1/credits/packages",
-        "/api/v1/credits/transactions", "/api/v1/health",
+        "/api/v1/auth/register",
+        "/api/v1/auth/verify-email",
+        "/api/v1/auth/resend-verification",
+        "/api/v1/auth/login",
+        "/api/v1/auth/token/refresh",
+        "/api/v1/auth/me",
+        "/api/v1/auth/api-keys",
+        "/api/v1/auth/api-keys/{key_id}",
+        "/api/v1/credits/balance",
+        "/api/v1/credits/packages",
+        "/api/v1/credits/transactions",
+        "/api/v1/health",
     ]:
         assert expected in paths, expected
     register = schema["paths"]["/api/v1/auth/register"]["post"]
@@ -136,7 +155,10 @@ def test_check_deploy_is_clean_with_production_settings():
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

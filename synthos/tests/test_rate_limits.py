@@ -7,8 +7,16 @@ from freezegun import freeze_time
 from accounts.services import api_key_create
 from accounts.tests.test_api_auth import assert_envelope
 from billing.services import tier_change
+from synthos.api import throttles
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _windows_outlive_frozen_time(monkeypatch):
+    # Redis expires keys in real time while these tests freeze the clock: a frozen "second"
+    # can last longer than the real TTL of its window key.
+    monkeypatch.setattr(throttles, "SECOND_WINDOW_TTL", 120)
 
 
 def minute_start(plus_seconds: float = 0.0) -> datetime:
@@ -49,7 +57,11 @@ def test_responses_carry_the_minute_window_headers(owner_client):
     with freeze_time(minute_start(20)):
         first = owner_client.get("/api/v1/credits/balance")
         second = owner_client.get("/api/v1/auth/me")
-    assert (first["X-RateLimit-Limit"], first["X-RateLimit-Remaining"], first["X-RateLimit-Reset"]) == ("60", "59", "40")
+    assert (first["X-RateLimit-Limit"], first["X-RateLimit-Remaining"], first["X-RateLimit-Reset"]) == (
+        "60",
+        "59",
+        "40",
+    )
     assert second["X-RateLimit-Remaining"] == "58"
 
 
@@ -73,6 +85,9 @@ def test_each_api_key_has_its_own_budget(owner):
 def test_a_tier_change_keeps_an_audit_record(owner, staff):
     change = tier_change(user=owner, to_tier="enterprise", reason="signed contract", changed_by=staff)
     assert (change.from_tier, change.to_tier, change.changed_by, change.reason) == (
-        "free", "enterprise", staff, "signed contract",
+        "free",
+        "enterprise",
+        staff,
+        "signed contract",
     )
     assert tier_change(user=owner, to_tier="enterprise", reason="again") is None

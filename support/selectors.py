@@ -1,0 +1,94 @@
+"""Reads of support tickets: a customer sees only their own; staff see the queue."""
+
+from django.apps import apps
+from django.db.models import Count, F, Max, Prefetch, QuerySet
+
+from support.models import Ticket, TicketMessage
+from synthos.errors import InvalidInput, NotFound
+
+# What a ticket may point at. The models are looked up by name, so the support app works before
+# (and without) them; the owner is the first of OWNER_LOOKUPS the model has.
+LINKED_OBJECTS = {
+    "dataset_id": ("datasets", "Dataset"),
+    "validation_id": ("validations", "Validation"),
+}
+OWNER_LOOKUPS = ("owner", "user", "dataset__owner")
+
+
+def ticket_get_for_user(*, user, ticket_id: str) -> Ticket:
+    """The user's ticket with its thread; another account's (or no) ticket raises NotFound (404)."""
+    thread = Prefetch("messages", queryset=TicketMessage.objects.select_related("author").order_by("created_at", "id"))
+    ticket = Ticket.objects.filter(owner=user, pk=ticket_id).prefetch_related(thread).first()
+    if ticket is None:
+        raise NotFound("Ticket not found.")
+    return ticket
+
+
+def ticket_list_for_user(*, user) -> QuerySet[Ticket]:
+    """The user's tickets, newest first, each with `message_count` and `last_message_at`."""
+    return (
+        Ticket.objects.filter(owner=user)
+        .annotate(message_count=Count("messages"), last_message_at=Max("messages__created_at"))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def ticket_queue_for_staff(*, status: str | None = None, priority: str | None = None) -> QuerySet[Ticket]:
+    """Every customer's tickets for staff, the longest-waiting first; tickets nobody waits on last.
+
+    Raises InvalidInput (422) for an unknown status or priority.
+    """
+    tickets = Ticket.objects.select_related("owner")
+    if status:
+        _check_choice("status", status, Ticket.Status.values)
+        tickets = tickets.filter(status=status)
+    if priority:
+        _check_choice("priority", priority, Ticket.Priority.values)
+        tickets = tickets.filter(priority=priority)
+    return tickets.order_by(F("waiting_since").asc(nulls_last=True), "created_at", "pk")
+
+
+def _check_choice(field: str, value: str, allowed: list[str]) -> None:
+    if value not in allowed:
+        raise InvalidInput(
+            f"Validation failed: {field} must be one of {', '.join(allowed)}.",
+            details={field: [f"Unknown {field} {value!r}."]},
+        )
+
+
+def _linked_model(app_label: str, model_name: str):
+    """The model behind a link, or None while that app (or model) does not exist yet."""
+    if not apps.is_installed(app_label):
+        return None
+    try:
+        return apps.get_model(app_label, model_name)
+    except LookupError:
+        return None
+
+
+def _owner_lookup(model) -> str:
+    field_names = {field.name for field in model._meta.get_fields()}
+    for lookup in OWNER_LOOKUPS:
+        if lookup.split("__")[0] in field_names:
+            return lookup
+    raise LookupError(f"{model.__name__} has none of {OWNER_LOOKUPS}: support cannot check who owns it.")
+
+
+def linked_objects_check(*, user, dataset_id: str = "", validation_id: str = "") -> None:
+    """Checks that each given id names an object of the user's own.
+
+    Unknown ids and other accounts' ids both raise NotFound (404) naming the field, so a ticket
+    cannot reveal that someone else's object exists. Links to a model not built yet are accepted.
+    """
+    for field, object_id in (("dataset_id", dataset_id), ("validation_id", validation_id)):
+        if not object_id:
+            continue
+        app_label, model_name = LINKED_OBJECTS[field]
+        model = _linked_model(app_label, model_name)
+        if model is None:
+            continue
+        if not model._default_manager.filter(pk=object_id, **{_owner_lookup(model): user}).exists():
+            raise NotFound(
+                f"Not found: {field} {object_id!r} is not a {model_name.lower()} in your account.",
+                details={field: [f"{model_name} not found."]},
+            )
