@@ -13,6 +13,7 @@ urlpatterns = [
     path("credits/", include("billing.urls")),
     path("help/", include("support.urls")),
     path("datasets/", include("datasets.urls")),
+    path("validations/", include("validations.urls")),
 ]
 
 admin.site.site_header = "Synthos staff"

@@ -69,6 +69,7 @@ def test_buying_in_the_browser_lands_on_checkout_and_the_webhook_adds_the_credit
 
     from billing.tests.conftest import WEBHOOK_SECRET
 
+    starter()
     page.route("https://checkout.stripe.com/**", lambda route: route.fulfill(status=200, body="Stripe Checkout (test)"))
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=email]", owner.email)

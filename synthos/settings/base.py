@@ -204,6 +204,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["synthos.api.schema.strip_optional_trailing_slash"],
+    # Several resources have a `status`: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "DatasetStatusEnum": "datasets.models.Dataset.Status",
+        "ValidationStatusEnum": "validations.models.Validation.Status",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
