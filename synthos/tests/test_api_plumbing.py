@@ -175,9 +175,13 @@ def test_debug_off_alone_still_serves_plain_http_without_redirects():
 
 
 def test_the_sqlite_default_is_set_up_for_a_web_process_and_a_worker_at_once():
-    from synthos.settings import base
-
-    if base.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
-        pytest.skip("DATABASE_URL points elsewhere; the SQLite options apply to the embedded default only")
-    options = base.DATABASES["default"]["OPTIONS"]
-    assert "journal_mode=WAL" in options["init_command"] and options["transaction_mode"] == "IMMEDIATE"
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env["DJANGO_SETTINGS_MODULE"] = "synthos.settings.base"
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; d = s.DATABASES['default']; "
+        "print(d['ENGINE']); print(d['OPTIONS']['transaction_mode']); print(d['OPTIONS']['init_command'])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    engine, mode, init = result.stdout.splitlines()
+    assert engine == "django.db.backends.sqlite3" and mode == "IMMEDIATE"
+    assert "journal_mode=WAL" in init and "busy_timeout" in init
