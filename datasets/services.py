@@ -17,6 +17,7 @@ from django_q.tasks import async_task
 from datasets.models import Dataset
 from datasets.storage import SignedRequest, get_storage, storage_key_for
 from synthos.errors import Conflict, InvalidInput, PayloadTooLarge
+from synthos.webhooks.services import event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -113,9 +114,46 @@ def _claim_inspection(dataset_id: str) -> bool:
 def _finish(dataset_id: str, **fields) -> None:
     now = timezone.now()
     with transaction.atomic():
-        Dataset.objects.filter(pk=dataset_id, status=Dataset.Status.PROCESSING).update(
+        changed = Dataset.objects.filter(pk=dataset_id, status=Dataset.Status.PROCESSING).update(
             inspected_at=now, updated_at=now, **fields
         )
+        if changed:
+            transaction.on_commit(lambda: _emit_finished(dataset_id))
+
+
+# The dataset's public fields (as GET /datasets/{id} shows them, without the preview) for webhooks.
+_EVENT_FIELDS = (
+    "id",
+    "name",
+    "description",
+    "filename",
+    "format",
+    "compression",
+    "size_bytes",
+    "status",
+    "error",
+    "sha256",
+    "row_count",
+    "columns",
+    "warnings",
+    "created_at",
+    "uploaded_at",
+    "inspected_at",
+)
+
+
+def _emit_finished(dataset_id: str) -> None:
+    """Tell the owner's webhook endpoints (dataset.ready / dataset.failed); never fails the inspection."""
+    dataset = Dataset.objects.filter(pk=dataset_id).defer("preview").first()
+    if dataset is None or not dataset.is_finished:
+        return
+    data = {field: getattr(dataset, field) for field in _EVENT_FIELDS}
+    for field in ("created_at", "uploaded_at", "inspected_at"):
+        data[field] = data[field].strftime("%Y-%m-%dT%H:%M:%S.%fZ") if data[field] else None
+    try:
+        event_emit(user=dataset.owner, type=f"dataset.{dataset.status}", data=data)
+    except Exception:
+        logger.exception("dataset %s: webhook event could not be recorded", dataset_id)
 
 
 def _result_problem(dataset: Dataset, result: dict) -> str | None:

@@ -1,0 +1,129 @@
+"""Exact duplicates: a 64-bit hash per normalised row, and per normalised text.
+
+Rows are hashed after typing (so "1" and "1.0" in a float column agree) with text stripped of
+surrounding whitespace. The text column is also hashed after NFKC, lower-casing, removing
+punctuation/symbols and collapsing whitespace, which catches copies that differ only in
+formatting. With 64-bit hashes a false match needs ~4 billion rows to become likely; we accept
+that rather than keep whole rows in memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from validations.engine.checks import CheckResult
+from validations.engine.context import Context
+from validations.engine.report import capped_rows, fmt_count, issue, pct, verb
+
+HASH_SEED = 0x5EED
+WARNING_FRACTION = 0.01
+
+
+def normalised_text(expr: pl.Expr) -> pl.Expr:
+    return (
+        expr.str.normalize("NFKC")
+        .str.to_lowercase()
+        .str.replace_all(r"[\p{P}\p{S}]+", "")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
+
+
+def repeats_of(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows that repeat an earlier row, the first row each repeats), both in file order."""
+    if len(hashes) == 0:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    group_first = order[np.flatnonzero(starts)][np.cumsum(starts) - 1]
+    is_repeat = ~starts
+    duplicates, originals = order[is_repeat], group_first[is_repeat]
+    by_row = np.argsort(duplicates)
+    return duplicates[by_row].astype(np.int64), originals[by_row].astype(np.int64)
+
+
+def _row_hashes(ctx: Context) -> np.ndarray:
+    exprs = []
+    for name in ctx.table.columns:
+        col = pl.col(name)
+        exprs.append(col.str.strip_chars() if ctx.dtypes[name] in ("string", "mixed") else col)
+    frame = ctx.lazy().select(pl.struct(exprs).hash(seed=HASH_SEED).alias("h"))
+    return frame.collect(engine="streaming")["h"].to_numpy()
+
+
+def _summary(ctx: Context, dups: np.ndarray, originals: np.ndarray) -> dict[str, Any]:
+    return {
+        "count": len(dups),
+        "fraction": round(len(dups) / max(1, ctx.rows), 6),
+        **capped_rows(ctx.row_ids(dups)),
+        **capped_rows(ctx.row_ids(originals), key="repeats"),
+    }
+
+
+def run(ctx: Context) -> CheckResult:
+    if not ctx.table.columns or ctx.rows == 0:
+        return {"count": 0, "fraction": 0.0, "rows": [], "rows_truncated": False,
+                "repeats": [], "repeats_truncated": False}, []
+    dups, originals = repeats_of(_row_hashes(ctx))
+    payload = _summary(ctx, dups, originals)
+    issues = []
+    if len(dups):
+        fraction = len(dups) / ctx.rows
+        pairs = ", ".join(
+            f"row {d} repeats row {o}" for d, o in zip(payload["rows"][:3], payload["repeats"][:3], strict=True)
+        )
+        issues.append(
+            issue(
+                "exact_duplicates",
+                "warning" if fraction >= WARNING_FRACTION else "info",
+                f"{fmt_count(len(dups), 'row')} ({pct(fraction)}) "
+                f"{verb(len(dups), 'repeats', 'repeat')} an earlier row ({pairs}); "
+                "drop the repeats so they do not weigh double in training or leak across splits.",
+                count=len(dups),
+                fraction=fraction,
+                rows=payload["rows"],
+            )
+        )
+    if ctx.text_column:
+        payload["text"] = _text_duplicates(ctx, issues, set(dups.tolist()))
+    return payload, issues
+
+
+def _text_duplicates(ctx: Context, issues: list, row_dups: set[int]) -> dict[str, Any]:
+    name = ctx.text_column
+    assert name is not None
+    frame = (
+        ctx.lazy()
+        .select(normalised_text(pl.col(name)).hash(seed=HASH_SEED).alias("h"),
+                pl.col(name).is_null().alias("null"))
+        .collect(engine="streaming")
+    )
+    hashes = frame["h"].to_numpy()
+    dups, originals = repeats_of(hashes)
+    keep = ~frame["null"].to_numpy()[dups] if len(dups) else np.array([], dtype=bool)
+    dups, originals = dups[keep], originals[keep]
+    payload = {"column": name, **_summary(ctx, dups, originals)}
+    # Rows already reported as whole-row duplicates would only repeat the finding above.
+    extra = np.array([d for d in dups.tolist() if d not in row_dups], dtype=np.int64)
+    if len(extra):
+        fraction = len(extra) / ctx.rows
+        issues.append(
+            issue(
+                "exact_duplicates",
+                "warning" if fraction >= WARNING_FRACTION else "info",
+                f"{fmt_count(len(extra), 'row')} in '{name}' "
+                f"{verb(len(extra), 'repeats', 'repeat')} an earlier text once case, "
+                "punctuation and spacing are ignored (the other columns differ); keep one copy of "
+                "each text.",
+                column=name,
+                count=len(extra),
+                fraction=fraction,
+                rows=ctx.row_ids(extra),
+            )
+        )
+    return payload

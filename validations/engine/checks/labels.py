@@ -1,0 +1,90 @@
+"""Label balance for a target column.
+
+A target is treated as a class label when it is text/boolean, an integer with at most 20 distinct
+values or a float with at most 10; otherwise it is a regression target and only its missing values
+are checked. Imbalance is flagged when the smallest class holds less than 0.1/K of the labelled
+rows (K classes) — a tenth of its fair share — and the normalised entropy H/log(K) is reported
+(1 = perfectly balanced).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import polars as pl
+
+from validations.engine.checks import CheckResult
+from validations.engine.context import Context
+from validations.engine.io import json_safe
+from validations.engine.report import fmt_count, issue, pct, verb
+
+# A numeric target with few values is a class label (0/1, star ratings); with more, a quantity
+# (age, price) whose "imbalance" would be a false alarm.
+MAX_INTEGER_CLASSES = 20
+MAX_FLOAT_CLASSES = 10
+MINORITY_FACTOR = 0.1
+
+
+def is_classification(ctx: Context) -> bool:
+    assert ctx.target is not None
+    dtype = ctx.dtypes[ctx.target]
+    if dtype in ("string", "boolean", "mixed"):
+        return True
+    limit = {"integer": MAX_INTEGER_CLASSES, "float": MAX_FLOAT_CLASSES}.get(dtype, 0)
+    return ctx.distinct(ctx.target) <= limit
+
+
+def run(ctx: Context) -> CheckResult:
+    target = ctx.target
+    if target is None:
+        return {"target": None}, []
+    if target not in ctx.dtypes:
+        return {"target": target, "error": "column not found"}, [
+            issue("label_balance", "error",
+                  f"The target column '{target}' is not in the file (columns: "
+                  f"{', '.join(ctx.table.columns)}); pass the right --target.")
+        ]
+    counts = (
+        ctx.lazy().select(pl.col(target).value_counts(sort=True)).unnest(target)
+        .collect(engine="streaming")
+    )
+    missing = int(counts.filter(pl.col(target).is_null())["count"].sum())
+    labelled = counts.filter(pl.col(target).is_not_null())
+    issues = []
+    payload: dict[str, Any] = {"target": target, "missing_labels": missing}
+    if missing:
+        issues.append(issue(
+            "label_balance", "warning",
+            f"{fmt_count(missing, 'row')} {verb(missing, 'has', 'have')} no value in the target "
+            f"'{target}'; label them or drop them before training.", column=target, count=missing,
+            fraction=missing / max(1, ctx.rows)))
+    if not is_classification(ctx):
+        payload["task"] = "regression"
+        return payload, issues
+    payload["task"] = "classification"
+    total = int(labelled["count"].sum())
+    k = labelled.height
+    payload["classes"] = {str(json_safe(v)): int(c) for v, c in labelled.iter_rows()}
+    if k < 2 or total == 0:
+        payload.update(minority_share=None, normalized_entropy=None)
+        if k == 1:
+            issues.append(issue("label_balance", "error",
+                                f"The target '{target}' has a single class; a classifier cannot "
+                                "learn from it — add examples of the other classes.", column=target))
+        return payload, issues
+    shares = [c / total for c in labelled["count"].to_list()]
+    minority = min(shares)
+    entropy = -sum(p * math.log(p) for p in shares if p > 0) / math.log(k)
+    threshold = MINORITY_FACTOR / k
+    payload.update(minority_share=round(minority, 6), threshold=round(threshold, 6),
+                   normalized_entropy=round(entropy, 6), class_count=k)
+    if minority < threshold:
+        smallest = labelled.row(k - 1)
+        issues.append(issue(
+            "label_balance", "warning",
+            f"Class {json_safe(smallest[0])!r} of '{target}' has only {pct(minority)} of the rows "
+            f"(under {pct(threshold)}, a tenth of its fair share among {k} classes); collect more "
+            "examples of it, or use class weights and a metric that respects imbalance.",
+            column=target, count=int(smallest[1]), fraction=minority))
+    return payload, issues

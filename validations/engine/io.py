@@ -1,0 +1,417 @@
+"""Reading datasets: format sniffing, inspection, and the one way the checks read a file.
+
+Every reader goes through ``open_table`` so inspection (datasets worker, issue 3) and validation
+see the same rows. Text formats get one streaming structural pass (``structure.py``) that pins
+bad lines to line numbers; the data itself is read by Polars lazily with the streaming engine, so
+memory stays bounded on files larger than RAM. Compressed files are decompressed streaming into a
+temporary file with a size limit (see ``compression.py``). For validation, text formats are then
+written once to a typed temporary Parquet file (``Table.materialize``), so the checks' many passes
+read columns instead of parsing text again.
+
+Header only: ``inspect_file`` returns rows=0 with a warning (a dataset record must not fail on it),
+and validation reports it as a finding. Only a file of which nothing parses raises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from validations.engine import structure
+from validations.engine.compression import decompress_to, file_sha256, sniff_compression
+from validations.engine.errors import EngineInputError
+from validations.engine.schema import (
+    TextProfile,
+    dtype_name,
+    profile_text_columns,
+    typed_expr,
+)
+
+__all__ = [
+    "EngineInputError",
+    "Table",
+    "inspect_file",
+    "iter_batches",
+    "open_table",
+    "sniff_compression",
+    "sniff_format",
+]
+
+FORMATS = ("csv", "tsv", "jsonl", "parquet")
+PARQUET_MAGIC = b"PAR1"
+DEFAULT_MAX_DECOMPRESSED = 50 * 2**30
+SNIFF_BYTES = 64 * 1024
+
+
+def sniff_format(path: str | Path) -> str:
+    """Return csv, tsv, jsonl or parquet from the (uncompressed) content, never from the name."""
+    with open(path, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head:
+        raise EngineInputError("The file is empty (0 bytes); upload a file with a header and rows.")
+    if head.startswith(PARQUET_MAGIC):
+        return "parquet"
+    text = head.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace").lstrip()
+    if not text:
+        raise EngineInputError("The file contains only whitespace; there is no data to read.")
+    if text[0] == "{":
+        return "jsonl"
+    if text[0] == "[":
+        raise EngineInputError(
+            "The file is a JSON array; Synthos reads JSON Lines (one JSON object per line) — "
+            "convert it, e.g. with `jq -c '.[]'`."
+        )
+    first_line = text.splitlines()[0]
+    return "tsv" if first_line.count("\t") > first_line.count(",") else "csv"
+
+
+def _check_declared(declared: str | None, sniffed: str, warnings: list[str]) -> str:
+    if declared is None or declared == sniffed:
+        return sniffed
+    if declared not in FORMATS:
+        raise EngineInputError(f"Unknown format {declared!r}; use one of {', '.join(FORMATS)}.")
+    if {declared, sniffed} <= {"csv", "tsv"}:
+        # A separator mix-up is common and harmless once noticed: read what the file really is.
+        warnings.append(
+            f"Declared {declared} but the header is separated like {sniffed}; read as {sniffed}."
+        )
+        return sniffed
+    raise EngineInputError(
+        f"Declared {declared} but the file looks like {sniffed}; upload it again with the right "
+        "format."
+    )
+
+
+@dataclass
+class Table:
+    """An opened dataset: a typed lazy frame plus what the structural pass found."""
+
+    format: str
+    compression: str
+    sha256: str
+    read_path: Path
+    columns: list[str]
+    original_columns: list[str]
+    dtypes: dict[str, str]
+    text_profiles: dict[str, TextProfile]
+    structure: structure.StructureScan | None
+    metadata_rows: int | None
+    warnings: list[str] = field(default_factory=list)
+    _raw: pl.LazyFrame | None = None
+    _typed: pl.LazyFrame | None = None
+
+    def raw_lazy(self) -> pl.LazyFrame:
+        """The frame as read (CSV/TSV cells as text; once materialised, text columns as read)."""
+        assert self._raw is not None
+        return self._typed if self._typed is not None else self._raw
+
+    def lazy(self) -> pl.LazyFrame:
+        """The frame with inferred types applied (disguised-missing tokens become null)."""
+        if self._typed is not None:
+            return self._typed
+        casts = [typed_expr(name, self.dtypes[name]) for name in self.text_profiles]
+        return self.raw_lazy().with_columns(casts) if casts else self.raw_lazy()
+
+    def materialize(self, directory: Path) -> None:
+        """Write the typed frame once to Parquet, streaming, so that every later pass reads only
+        the columns it needs instead of parsing the text again (the checks make ~10 passes).
+        Costs one pass and a temporary file about the size of the data compressed."""
+        if self.format == "parquet" or not self.columns:
+            return
+        target = directory / "typed.parquet"
+        try:
+            self.lazy().sink_parquet(target)
+        except pl.exceptions.PolarsError:
+            return  # e.g. a column type Parquet cannot hold: keep reading the text
+        self._typed = pl.scan_parquet(target)
+
+    def row_map(self, rows: np.ndarray) -> np.ndarray:
+        """Map indices among parsed rows to 0-based data rows of the file (skipped bad lines)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return self.structure.row_map(rows) if self.structure else rows
+
+
+def _unique_names(names: list[str]) -> tuple[list[str], list[str]]:
+    seen: dict[str, int] = {}
+    result: list[str] = []
+    duplicated: list[str] = []
+    for position, name in enumerate(names):
+        base = name if name.strip() else f"column_{position + 1}"
+        if base in seen:
+            seen[base] += 1
+            duplicated.append(name)
+            base = f"{base}__{seen[base]}"
+        seen.setdefault(base, 1)
+        result.append(base)
+    return result, duplicated
+
+
+def _scan_text(
+    path: Path, fmt: str, work: Path, *, strict: bool, warnings: list[str]
+) -> tuple[pl.LazyFrame, structure.StructureScan, list[str]]:
+    if fmt == "jsonl":
+        scan = structure.scan_jsonl(path, strict=strict)
+    else:
+        scan = structure.scan_delimited(path, separator="\t" if fmt == "tsv" else ",", strict=strict)
+    if scan.records and not scan.good_records:
+        first = scan.bad[0]
+        raise EngineInputError(
+            f"None of the {scan.records:,} rows could be read; the first problem is on line "
+            f"{first.line}: {first.reason}."
+        )
+    read_path = path
+    with open(path, "rb") as handle:
+        has_bom = handle.read(3) == b"\xef\xbb\xbf"  # Polars' JSON reader rejects a BOM
+    if scan.needs_clean_copy or scan.encoding_error_count or (fmt == "jsonl" and has_bom):
+        read_path = work / f"clean.{fmt}"
+        structure.write_clean(path, read_path, scan, fmt=fmt)
+    if fmt == "jsonl":
+        if scan.good_records == 0:
+            return pl.LazyFrame(), scan, []
+        # Full-file schema inference: a key that first appears late must not be dropped.
+        lf = pl.scan_ndjson(read_path, infer_schema_length=None)
+        try:
+            names = lf.collect_schema().names()
+        except pl.exceptions.PolarsError:
+            # A key holding e.g. an object on one line and a number on another has no common
+            # type: read every key as JSON text rather than fail the whole file.
+            names = structure.jsonl_keys(read_path)
+            lf = pl.scan_ndjson(read_path, schema=dict.fromkeys(names, pl.String))
+            warnings.append("Some keys hold values of incompatible JSON types; all keys were read as text.")
+        return lf, scan, names
+    header = scan.header or []
+    names, duplicated = _unique_names(header)
+    if duplicated:
+        warnings.append(f"Duplicated column names renamed: {', '.join(sorted(set(duplicated)))}.")
+    lf = pl.scan_csv(
+        read_path,
+        separator="\t" if fmt == "tsv" else ",",
+        infer_schema=False,
+        new_columns=names,
+        encoding="utf8-lossy",
+        truncate_ragged_lines=True,
+    )
+    return lf, scan, header
+
+
+def _open_data(
+    data_path: Path, fmt: str, work: Path, strict: bool, warnings: list[str]
+) -> tuple[pl.LazyFrame, structure.StructureScan | None, list[str], int | None, dict[str, TextProfile]]:
+    scan: structure.StructureScan | None = None
+    metadata_rows: int | None = None
+    if fmt == "parquet":
+        lf, original = _scan_parquet(data_path)
+        metadata_rows = lf.select(pl.len()).collect().item()
+    else:
+        lf, scan, original = _scan_text(data_path, fmt, work, strict=strict, warnings=warnings)
+    schema = lf.collect_schema()
+    text_names = [n for n in schema.names() if fmt != "parquet" and schema[n] == pl.String]
+    profiles = profile_text_columns(lf, text_names)
+    if fmt == "jsonl":
+        # JSON already typed its values: a string stays a string ("007" is not 7), but a key
+        # holding numbers on some lines and words on others is reported as mixed.
+        for profile in profiles.values():
+            profile.dtype = "mixed" if profile.dtype == "mixed" else "string"
+    return lf, scan, original, metadata_rows, profiles
+
+
+@contextmanager
+def open_table(
+    path: str | Path,
+    *,
+    declared_format: str | None = None,
+    compression: str | None = None,
+    strict: bool = False,
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED,
+    materialize: bool = False,
+) -> Iterator[Table]:
+    """Open a dataset for reading; temp files live until the ``with`` block ends.
+
+    materialize=True converts text formats to a typed temporary Parquet file first (for callers
+    that read the data many times, like the validation runner).
+
+    strict=True raises EngineInputError at the first bad line (inspection); strict=False keeps bad
+    lines as findings and reads the rest (validation). Raises EngineInputError when nothing parses.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise EngineInputError(f"The file {path} does not exist.")
+    if path.stat().st_size == 0:
+        raise EngineInputError("The file is empty (0 bytes); upload a file with a header and rows.")
+    warnings: list[str] = []
+    sniffed_compression = sniff_compression(path)
+    if compression and compression != sniffed_compression:
+        warnings.append(f"Declared {compression} compression but the file is {sniffed_compression}.")
+    with tempfile.TemporaryDirectory(prefix="synthos-engine-") as tmp:
+        work = Path(tmp)
+        if sniffed_compression == "none":
+            data_path, sha256 = path, file_sha256(path)
+        else:
+            data_path = work / "decompressed"
+            sha256 = decompress_to(
+                path, data_path, compression=sniffed_compression, max_bytes=max_decompressed_bytes
+            )
+            if data_path.stat().st_size == 0:
+                raise EngineInputError("The file decompresses to nothing (0 bytes).")
+        fmt = _check_declared(declared_format, sniff_format(data_path), warnings)
+        try:
+            lf, scan, original, metadata_rows, profiles = _open_data(data_path, fmt, work, strict, warnings)
+        except pl.exceptions.PolarsError as exc:
+            detail = str(exc).strip().split("\n")[0]
+            raise EngineInputError(f"The file could not be read as {fmt}: {detail}.") from exc
+        schema = lf.collect_schema()
+        names = schema.names()
+        dtypes = {n: profiles[n].dtype if n in profiles else dtype_name(schema[n]) for n in names}
+        table = Table(
+            format=fmt,
+            compression=sniffed_compression,
+            sha256=sha256,
+            read_path=data_path,
+            columns=names,
+            original_columns=original,
+            dtypes=dtypes,
+            text_profiles=profiles,
+            structure=scan,
+            metadata_rows=metadata_rows,
+            warnings=warnings,
+            _raw=lf,
+        )
+        if materialize:
+            table.materialize(work)
+        yield table
+
+
+def _scan_parquet(path: Path) -> tuple[pl.LazyFrame, list[str]]:
+    with open(path, "rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - 4))
+        tail = handle.read(4)
+    if size < 12 or tail != PARQUET_MAGIC:
+        raise EngineInputError(
+            "The Parquet file is truncated or corrupt (its footer is missing); the upload was "
+            "probably cut off — upload the file again."
+        )
+    try:
+        lf = pl.scan_parquet(path)
+        names = lf.collect_schema().names()
+    except pl.exceptions.PolarsError as exc:
+        raise EngineInputError(f"The Parquet file cannot be read: {exc}".split("\n")[0]) from exc
+    return lf, names
+
+
+def iter_batches(
+    table: Table, *, columns: list[str] | None = None, batch_size: int = 100_000
+) -> Iterator[pl.DataFrame]:
+    """Stream the typed frame in batches of at most ``batch_size`` rows, in file order."""
+    lf = table.lazy()
+    if columns is not None:
+        lf = lf.select(columns)
+    yield from lf.collect_batches(chunk_size=batch_size, engine="streaming")
+
+
+def json_safe(value: Any) -> Any:
+    """Turn a Polars cell into something ``json.dumps`` writes faithfully (NaN → None)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    return value
+
+
+def column_summary(table: Table) -> tuple[int, list[dict[str, Any]]]:
+    """Row count and per-column {name, dtype, null_fraction, distinct} in one streaming pass."""
+    lf = table.lazy()
+    names = table.columns
+    exprs: list[pl.Expr] = [pl.len().alias("__rows")]
+    for i, name in enumerate(names):
+        exprs.append(pl.col(name).null_count().alias(f"n{i}"))
+        if table.dtypes[name] == "nested":
+            exprs.append(pl.lit(None, dtype=pl.UInt32).alias(f"d{i}"))
+        else:
+            exprs.append(pl.col(name).drop_nulls().approx_n_unique().alias(f"d{i}"))
+    row = lf.select(exprs).collect(engine="streaming").row(0, named=True) if names else {}
+    rows = int(row.get("__rows", 0) or 0)
+    columns = [
+        {
+            "name": name,
+            "dtype": table.dtypes[name],
+            "null_fraction": round(row[f"n{i}"] / rows, 6) if rows else 0.0,
+            "distinct": None if row[f"d{i}"] is None else min(int(row[f"d{i}"]), rows),
+        }
+        for i, name in enumerate(names)
+    ]
+    return rows, columns
+
+
+def read_summary(table: Table) -> tuple[int, list[dict[str, Any]]]:
+    """``column_summary`` with Polars' own read errors turned into an EngineInputError."""
+    try:
+        return column_summary(table)
+    except pl.exceptions.PolarsError as exc:
+        detail = str(exc).strip().split("\n")[0]
+        raise EngineInputError(f"The file could not be read as {table.format}: {detail}.") from exc
+
+
+def inspect_file(
+    path: str | Path,
+    *,
+    declared_format: str,
+    compression: str | None = None,
+    preview_rows: int = 100,
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED,
+) -> dict[str, Any]:
+    """Inspect an uploaded dataset for the datasets worker.
+
+    Returns {format, compression, rows, columns: [{name, dtype, null_fraction, distinct}],
+    preview: [row dicts, JSON-safe], sha256 (of the stored bytes), warnings}. ``distinct`` is an
+    approximate count (HyperLogLog), exact on small columns. Strict: raises EngineInputError at the
+    first problem (bad line, invalid UTF-8, truncated file, format mismatch, size limit).
+    """
+    with open_table(
+        path,
+        declared_format=declared_format,
+        compression=compression,
+        strict=True,
+        max_decompressed_bytes=max_decompressed_bytes,
+    ) as table:
+        rows, columns = read_summary(table)
+        warnings = list(table.warnings)
+        if rows == 0:
+            warnings.append("The file has a header but no data rows.")
+        if table.structure and table.structure.blank_lines:
+            warnings.append(f"{len(table.structure.blank_lines):,} blank lines were skipped.")
+        preview = (
+            table.lazy().head(preview_rows).collect().to_dicts() if table.columns else []
+        )
+        return {
+            "format": table.format,
+            "compression": table.compression,
+            "rows": rows,
+            "columns": columns,
+            "preview": [{k: json_safe(v) for k, v in row.items()} for row in preview],
+            "sha256": table.sha256,
+            "warnings": warnings,
+        }

@@ -1,0 +1,142 @@
+"""Text diversity and tail indicators on a fixed token budget.
+
+All indicators are computed on the first SAMPLE_TOKENS tokens of a seeded random sample of the
+texts, so their values do not depend on the dataset's size (a distinct-n ratio on 1M texts and on
+10k texts would otherwise differ for no reason). When the dataset has fewer tokens the payload says
+how many were used.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+SAMPLE_TOKENS = 20_000
+SAMPLE_SEED = 17
+MATTR_WINDOW = 500
+MTLD_THRESHOLD = 0.72
+ZIPF_MAX_RANK = 1000
+SELF_SIMILARITY_DOCS = 300
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def tokenize(text: str) -> list[str]:
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).lower())
+
+
+def sample_documents(texts: Sequence[str | None], budget: int = SAMPLE_TOKENS) -> list[list[str]]:
+    """Token lists of randomly ordered texts until ``budget`` tokens (the last one trimmed)."""
+    rng = np.random.default_rng(SAMPLE_SEED)
+    order = rng.permutation(len(texts))
+    documents: list[list[str]] = []
+    used = 0
+    for index in order:
+        text = texts[int(index)]
+        if not text or not text.strip():
+            continue
+        tokens = tokenize(text)[: budget - used]
+        if tokens:
+            documents.append(tokens)
+            used += len(tokens)
+        if used >= budget:
+            break
+    return documents
+
+
+def distinct_n(documents: list[list[str]], n: int) -> float:
+    grams = [tuple(doc[i : i + n]) for doc in documents for i in range(len(doc) - n + 1)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def mattr(tokens: list[str], window: int = MATTR_WINDOW) -> float:
+    """Moving-average type-token ratio (Covington & McFall 2010)."""
+    if len(tokens) <= window:
+        return len(set(tokens)) / max(1, len(tokens))
+    counts = Counter(tokens[:window])
+    total = len(counts)
+    for i in range(window, len(tokens)):
+        counts[tokens[i]] += 1
+        old = tokens[i - window]
+        counts[old] -= 1
+        if counts[old] == 0:
+            del counts[old]
+        total += len(counts)
+    return total / (len(tokens) - window + 1) / window
+
+
+def _mtld_pass(tokens: list[str]) -> float:
+    factors, types, count = 0.0, set(), 0
+    for token in tokens:
+        types.add(token)
+        count += 1
+        if len(types) / count <= MTLD_THRESHOLD:
+            factors += 1
+            types, count = set(), 0
+    if count:
+        ttr = len(types) / count
+        factors += (1 - ttr) / (1 - MTLD_THRESHOLD) if ttr < 1 else 0
+    return len(tokens) / factors if factors else float(len(tokens))
+
+
+def mtld(tokens: list[str]) -> float:
+    """Measure of textual lexical diversity (McCarthy & Jarvis 2010), both directions averaged."""
+    return (_mtld_pass(tokens) + _mtld_pass(tokens[::-1])) / 2 if tokens else 0.0
+
+
+def zipf_exponent(counts: Counter) -> float:
+    freqs = np.array(sorted(counts.values(), reverse=True)[:ZIPF_MAX_RANK], dtype=float)
+    if len(freqs) < 10:
+        return 0.0
+    ranks = np.arange(1, len(freqs) + 1)
+    slope, _ = np.polyfit(np.log(ranks), np.log(freqs), 1)
+    return float(-slope)
+
+
+def self_similarity(documents: list[list[str]]) -> float:
+    """Mean pairwise cosine similarity of TF-IDF vectors of up to SELF_SIMILARITY_DOCS texts."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = [" ".join(d) for d in documents[:SELF_SIMILARITY_DOCS]]
+    if len(docs) < 2:
+        return 0.0
+    try:
+        matrix = TfidfVectorizer(token_pattern=r"\S+").fit_transform(docs)
+    except ValueError:
+        return 0.0
+    gram = (matrix @ matrix.T).toarray()
+    n = len(docs)
+    return float((gram.sum() - np.trace(gram)) / (n * (n - 1)))
+
+
+def text_indicators(texts: Sequence[str | None]) -> dict[str, float]:
+    documents = sample_documents(texts)
+    tokens = [t for doc in documents for t in doc]
+    counts = Counter(tokens)
+    total = max(1, len(tokens))
+    probabilities = np.array(list(counts.values()), dtype=float) / total
+    joined = " ".join(" ".join(doc) for doc in documents).encode()
+    return {
+        "sample_tokens": len(tokens),
+        **{f"distinct_{n}": round(distinct_n(documents, n), 6) for n in (1, 2, 3, 4)},
+        "mattr": round(mattr(tokens), 6),
+        "mtld": round(mtld(tokens), 3),
+        "unigram_entropy": round(float(-(probabilities * np.log2(probabilities)).sum()), 6)
+        if tokens else 0.0,
+        "gzip_ratio": round(len(gzip.compress(joined)) / max(1, len(joined)), 6),
+        "self_similarity": round(self_similarity(documents), 6),
+        "hapax_ratio": round(sum(1 for c in counts.values() if c == 1) / max(1, len(counts)), 6),
+        "zipf_exponent": round(zipf_exponent(counts), 6),
+    }
+
+
+def ramp(value: float, healthy: float, collapsed: float) -> float:
+    """0 at ``healthy``, 1 at ``collapsed``, linear between (either direction), clipped."""
+    if math.isclose(healthy, collapsed):
+        return 0.0
+    return float(min(1.0, max(0.0, (value - healthy) / (collapsed - healthy))))

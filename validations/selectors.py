@@ -1,0 +1,73 @@
+"""Reads of validations, always scoped to the user who owns them."""
+
+from django.db.models import QuerySet
+
+from synthos.errors import InvalidInput, NotFound
+from validations.models import Validation
+
+# What a list row needs: never the report, the timings or the prediction's learning curve.
+SUMMARY_FIELDS = (
+    "id",
+    "owner_id",
+    "dataset_id",
+    "dataset_name",
+    "reference_dataset_id",
+    "tier",
+    "target_column",
+    "text_column",
+    "status",
+    "progress",
+    "stage",
+    "error",
+    "credits_charged",
+    "credits_refunded",
+    "attempts",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "canceled_at",
+    "quality_score",
+    "collapse_score",
+    "collapse_level",
+    "prediction",
+)
+
+
+def validation_get_for_user(*, user, validation_id: str) -> Validation:
+    """The user's validation; another account's (or no) validation raises NotFound (404), never 403."""
+    validation = Validation.objects.filter(owner=user, pk=validation_id).first()
+    if validation is None:
+        raise NotFound("Validation not found.")
+    return validation
+
+
+def _choice(name: str, value: str | None, allowed: list[str]) -> str | None:
+    if value and value not in allowed:
+        raise InvalidInput(
+            f"Validation failed: {name} must be one of {', '.join(allowed)}.",
+            details={name: [f"Unknown {name} {value!r}."]},
+        )
+    return value or None
+
+
+def validation_list_for_user(
+    *, user, dataset_id: str | None = None, status: str | None = None, tier: str | None = None
+) -> QuerySet[Validation]:
+    """The user's validations, newest first, as summaries (the report is not loaded).
+
+    Filters by dataset id, status and tier; raises InvalidInput (422) for an unknown status or tier.
+    """
+    validations = Validation.objects.filter(owner=user).only(*SUMMARY_FIELDS)
+    if dataset_id:
+        validations = validations.filter(dataset_id=dataset_id)
+    if _choice("status", status, Validation.Status.values):
+        validations = validations.filter(status=status)
+    if _choice("tier", tier, Validation.Tier.values):
+        validations = validations.filter(tier=tier)
+    return validations.order_by("-created_at", "-pk")
+
+
+def validation_active_exists_for_dataset(*, dataset_id: str) -> bool:
+    """Whether a validation of (or against) this dataset is queued or running."""
+    active = Validation.objects.filter(status__in=Validation.ACTIVE)
+    return active.filter(dataset_id=dataset_id).exists() or active.filter(reference_dataset_id=dataset_id).exists()
