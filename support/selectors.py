@@ -1,18 +1,10 @@
 """Reads of support tickets: a customer sees only their own; staff see the queue."""
 
-from django.apps import apps
 from django.db.models import Count, F, Max, Prefetch, QuerySet
+from django.http import Http404
 
 from support.models import Ticket, TicketMessage
 from synthos.errors import InvalidInput, NotFound
-
-# What a ticket may point at. The models are looked up by name, so the support app works before
-# (and without) them; the owner is the first of OWNER_LOOKUPS the model has.
-LINKED_OBJECTS = {
-    "dataset_id": ("datasets", "Dataset"),
-    "validation_id": ("validations", "Validation"),
-}
-OWNER_LOOKUPS = ("owner", "user", "dataset__owner")
 
 
 def ticket_get_for_user(*, user, ticket_id: str) -> Ticket:
@@ -56,39 +48,31 @@ def _check_choice(field: str, value: str, allowed: list[str]) -> None:
         )
 
 
-def _linked_model(app_label: str, model_name: str):
-    """The model behind a link, or None while that app (or model) does not exist yet."""
-    if not apps.is_installed(app_label):
-        return None
-    try:
-        return apps.get_model(app_label, model_name)
-    except LookupError:
-        return None
-
-
-def _owner_lookup(model) -> str:
-    field_names = {field.name for field in model._meta.get_fields()}
-    for lookup in OWNER_LOOKUPS:
-        if lookup.split("__")[0] in field_names:
-            return lookup
-    raise LookupError(f"{model.__name__} has none of {OWNER_LOOKUPS}: support cannot check who owns it.")
-
-
 def linked_objects_check(*, user, dataset_id: str = "", validation_id: str = "") -> None:
     """Checks that each given id names an object of the user's own.
 
     Unknown ids and other accounts' ids both raise NotFound (404) naming the field, so a ticket
-    cannot reveal that someone else's object exists. Links to a model not built yet are accepted.
+    cannot reveal that someone else's object exists.
     """
-    for field, object_id in (("dataset_id", dataset_id), ("validation_id", validation_id)):
+    from datasets.selectors import dataset_get_for_user
+    from validations.selectors import validation_get_for_user
+
+    checks = (
+        ("dataset_id", dataset_id, "Dataset", lambda: dataset_get_for_user(user=user, dataset_id=dataset_id)),
+        (
+            "validation_id",
+            validation_id,
+            "Validation",
+            lambda: validation_get_for_user(user=user, validation_id=validation_id),
+        ),
+    )
+    for field, object_id, noun, fetch in checks:
         if not object_id:
             continue
-        app_label, model_name = LINKED_OBJECTS[field]
-        model = _linked_model(app_label, model_name)
-        if model is None:
-            continue
-        if not model._default_manager.filter(pk=object_id, **{_owner_lookup(model): user}).exists():
+        try:
+            fetch()
+        except (Http404, NotFound):
             raise NotFound(
-                f"Not found: {field} {object_id!r} is not a {model_name.lower()} in your account.",
-                details={field: [f"{model_name} not found."]},
-            )
+                f"Not found: {field} {object_id!r} is not a {noun.lower()} in your account.",
+                details={field: [f"{noun} not found."]},
+            ) from None

@@ -5,7 +5,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from accounts.tests.test_api_auth import assert_envelope
-from support import selectors, services
+from support import services
 from support.models import Ticket, TicketMessage
 
 pytestmark = pytest.mark.django_db
@@ -74,23 +74,24 @@ def test_create_treats_an_unknown_dataset_as_not_found(owner_client, make_datase
     assert "dataset_id" in error["details"]
 
 
-def test_create_keeps_a_link_unchecked_while_its_model_does_not_exist(owner_client, monkeypatch):
-    monkeypatch.setattr(selectors, "_linked_model", lambda app_label, model_name: None)
-    response = owner_client.post(TICKETS, {**NEW_TICKET, "validation_id": "val_abc"}, format="json")
-    assert response.status_code == 201, response.content
-    assert response.json()["validation_id"] == "val_abc"
+def test_create_checks_a_validation_link_belongs_to_the_caller(owner_client, outsider, make_dataset):
+    from validations.models import Validation
 
-
-def test_create_checks_a_validation_link_once_validations_exist(owner_client, monkeypatch):
-    from django.apps import apps
-
-    if selectors._linked_model("validations", "Validation") is None:
-        # Stand in for the coming model with one that has an owner: nothing of the caller's matches.
-        monkeypatch.setattr(
-            selectors, "_linked_model", lambda app_label, model_name: apps.get_model("support", "Ticket")
+    foreign = Validation.objects.create(owner=outsider, dataset=make_dataset(owner=outsider), tier="quick")
+    for validation_id in ["val_nope", foreign.id]:
+        error = assert_envelope(
+            owner_client.post(TICKETS, {**NEW_TICKET, "validation_id": validation_id}, format="json"), 404
         )
-    error = assert_envelope(owner_client.post(TICKETS, {**NEW_TICKET, "validation_id": "val_x"}, format="json"), 404)
-    assert "validation_id" in error["details"]
+        assert error["details"] == {"validation_id": ["Validation not found."]}
+    assert not Ticket.objects.exists()
+
+
+def test_create_links_the_callers_own_validation(owner_client, owner, make_dataset):
+    from validations.models import Validation
+
+    own = Validation.objects.create(owner=owner, dataset=make_dataset(owner=owner), tier="quick")
+    response = owner_client.post(TICKETS, {**NEW_TICKET, "validation_id": own.id}, format="json")
+    assert response.status_code == 201 and response.json()["validation_id"] == own.id
 
 
 # --- list -----------------------------------------------------------------------------------
