@@ -1,15 +1,17 @@
 """Rate limits: fixed per-second and per-minute windows counted atomically in the shared cache.
 
 DRF's stock throttles read, modify and write a list in the cache, so concurrent requests all read
-the same count and too many get through. Here every request does one `add` (create the window
-key at 0 if absent) and one `incr`; on Redis both are single atomic commands, so N+k concurrent
-requests leave exactly N allowed, whichever process serves them.
+the same count and too many get through. Here every hit is an atomic increment. On Redis both
+windows are counted by one server-side script (one round trip, atomic as a whole); elsewhere
+(local memory, one process) by `add` + `incr`. Either way N+k concurrent requests leave exactly
+N allowed, whichever process serves them.
 """
 
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
 
 # Keys outlive their window a little, so a slow request near the edge still finds its count.
@@ -26,6 +28,34 @@ def window_hit(key: str, *, ttl: int) -> int:
         except ValueError:  # evicted between add and incr: create it again
             continue
     raise RuntimeError(f"rate-limit window {key} could not be counted")
+
+
+# Count the second window; only if it allows the hit, count the minute window too (a burst
+# refusal must not eat the minute's budget). Returns {second count, minute count}.
+_BOTH_WINDOWS = """
+local second = redis.call('INCR', KEYS[1])
+if second == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if second > tonumber(ARGV[3]) then
+  return {second, tonumber(redis.call('GET', KEYS[2]) or '0')}
+end
+local minute = redis.call('INCR', KEYS[2])
+if minute == 1 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
+return {second, minute}
+"""
+
+
+def windows_hit(second_key: str, minute_key: str, *, per_second: int) -> tuple[int, int]:
+    """Count one hit in both windows; returns (hits this second, hits this minute)."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        keys = [backend.make_and_validate_key(second_key), backend.make_and_validate_key(minute_key)]
+        client = backend._cache.get_client(keys[0], write=True)
+        second, minute = client.eval(_BOTH_WINDOWS, 2, *keys, SECOND_WINDOW_TTL, MINUTE_WINDOW_TTL, per_second)
+        return int(second), int(minute)
+    second = window_hit(second_key, ttl=SECOND_WINDOW_TTL)
+    if second > per_second:
+        return second, cache.get(minute_key, 0)
+    return second, window_hit(minute_key, ttl=MINUTE_WINDOW_TTL)
 
 
 def client_ip(request) -> str:
@@ -52,13 +82,11 @@ class TierRateThrottle(BaseThrottle):
         minute_key = f"rl:{ident}:m:{second // 60}"
         reset = 60 - second % 60
         self._wait = None
-        if window_hit(f"rl:{ident}:s:{second}", ttl=SECOND_WINDOW_TTL) > per_second:
-            used = cache.get(minute_key, 0)
-            self._record(request, per_minute, used, reset)
+        this_second, used = windows_hit(f"rl:{ident}:s:{second}", minute_key, per_second=per_second)
+        self._record(request, per_minute, used, reset)
+        if this_second > per_second:
             self._wait = 1.0
             return False
-        used = window_hit(minute_key, ttl=MINUTE_WINDOW_TTL)
-        self._record(request, per_minute, used, reset)
         if used > per_minute:
             self._wait = float(reset)
             return False

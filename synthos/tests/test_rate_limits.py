@@ -40,6 +40,8 @@ def test_free_tier_allows_a_burst_of_ten_per_second(owner_client):
     assert statuses == [200] * 10 + [429]
     error = assert_envelope(limited, 429)
     assert limited["Retry-After"] == "1" and "Retry after 1 seconds" in error["message"]
+    # Refused bursts do not eat the minute's budget: 10 of 60 used.
+    assert limited["X-RateLimit-Remaining"] == "50"
 
 
 def test_free_tier_allows_sixty_a_minute_and_says_when_the_window_resets(owner_client):
