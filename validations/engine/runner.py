@@ -52,7 +52,7 @@ def _standard_checks() -> list[tuple[str, Check]]:
     return STANDARD_CHECKS
 
 
-TIERS = ("quick", "standard")
+TIERS = ("quick", "standard", "comprehensive")
 
 
 def _checks_for(tier: str) -> list[tuple[str, Check]]:
@@ -60,6 +60,10 @@ def _checks_for(tier: str) -> list[tuple[str, Check]]:
         return list(QUICK_CHECKS)
     if tier == "standard":
         return QUICK_CHECKS + _standard_checks()
+    if tier == "comprehensive":
+        from validations.engine.prediction.stage import PREDICTION_CHECKS
+
+        return QUICK_CHECKS + _standard_checks() + PREDICTION_CHECKS
     raise ValueError(f"unknown tier {tier!r}; use one of {', '.join(TIERS)}")
 
 
@@ -123,6 +127,10 @@ def run_validation(
         if "collapse" in results:
             report["collapse_risk"] = results["collapse"].get("risk")
         report["issues"] = issues
+        if tier == "comprehensive":
+            stage = results.pop("prediction", None) or {}
+            report["prediction"] = stage.get("prediction")
+            report["prediction_reason"] = stage.get("reason")
         report["checks"] = results
         timings["total"] = round(time.perf_counter() - started, 4)
         report["timings"] = timings

@@ -55,9 +55,9 @@ def run(ctx: Context) -> CheckResult:
         return payload, issues
     col = pl.col(ctx.text_column)
     length = col.str.len_chars()
-    visible = col.str.count_matches(r"\S")
-    letters = col.str.count_matches(r"\p{L}")
-    share = (1 - letters / visible).fill_nan(None)
+    # Count the rare characters (spaces, non-letters), not every letter: ~5x fewer regex matches.
+    visible = length - col.str.count_matches(r"\s")
+    share = (col.str.count_matches(r"[^\p{L}\s]") / visible).fill_nan(None)
     exprs = [length.quantile(q, "nearest").alias(f"p{q}") for q in PERCENTILES]
     exprs += [length.mean().alias("mean"), col.str.count_matches(r"\S+").mean().alias("words"),
               share.mean().alias("non_letter")]

@@ -8,10 +8,10 @@ noise, two-sample tests). Budget roughly the size of the text column plus 8 byte
 
 from __future__ import annotations
 
+from validations.engine.prediction.stage import run_label_noise
 from validations.engine.standard import (
     collapse,
     conflicts,
-    label_noise,
     near_duplicates,
     outliers,
     pii,
@@ -22,7 +22,7 @@ STANDARD_CHECKS = [
     ("near_duplicates", near_duplicates.run),
     ("outliers", outliers.run),
     ("conflicting_labels", conflicts.run),
-    ("label_noise", label_noise.run),
+    ("label_noise", run_label_noise),
     ("text_quality", text_quality.run),
     ("pii", pii.run),
     ("collapse", collapse.run),

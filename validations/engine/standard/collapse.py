@@ -15,6 +15,11 @@ own output with temperature 0.8, five generations of 1,000 texts (``bench/accura
     near_dup_rate    (from the near-duplicate check)                 0.02 → 0.30
     risk score       0.03   0.01   0.11   0.33   0.64   0.83
 
+Known limit (same bench): plain resampling (temperature 1.0) drifts slowly — distinct_2 0.55 →
+0.37 in five generations — and the score without a reference stays low (<= 0.04); against the
+human reference it rises 0.02, 0.06, 0.18, 0.28, 0.36 (medium from gen4). Give a reference when
+there is one. At temperature 0.7 the score without a reference reads 0.06, 0.42, 0.79, 1.0.
+
 With a reference dataset, each indicator becomes a ratio to the reference's value (ramp 0.95 → 0.5
 for "more is more diverse", 1.1 → 2.0 for self-similarity and 1.05 → 1.5 for the Zipf exponent),
 and the classifier two-sample statistic (2·AUC − 1, ramp 0.1 → 0.8) weighs 30% of the score.
