@@ -8,7 +8,9 @@ from billing import api as billing_api
 from datasets import api as datasets_api
 from support import api as support_api
 from synthos.api.health import HealthView
+from synthos.webhooks import api as webhooks_api
 from validations import api as validations_api
+from warranties import api as warranties_api
 
 
 def route(pattern: str, view, name: str):
@@ -17,6 +19,8 @@ def route(pattern: str, view, name: str):
 
 DATASET = r"datasets/(?P<dataset_id>[A-Za-z0-9_]+)"
 VALIDATION = r"validations/(?P<validation_id>[A-Za-z0-9_]+)"
+WARRANTY = r"warranties/(?P<warranty_id>[A-Za-z0-9_]+)"
+WEBHOOK = r"webhooks/(?P<endpoint_id>[A-Za-z0-9_]+)"
 
 urlpatterns = [
     route("health", HealthView.as_view(), "health"),
@@ -41,6 +45,10 @@ urlpatterns = [
     route(rf"{VALIDATION}", validations_api.ValidationDetailView.as_view(), "validation-detail"),
     route(rf"{VALIDATION}/report", validations_api.ValidationReportView.as_view(), "validation-report"),
     route(rf"{VALIDATION}/cancel", validations_api.ValidationCancelView.as_view(), "validation-cancel"),
+    # Warranties
+    route("warranties", warranties_api.WarrantyListView.as_view(), "warranty-list"),
+    route(rf"{WARRANTY}", warranties_api.WarrantyDetailView.as_view(), "warranty-detail"),
+    route(rf"{WARRANTY}/claims", warranties_api.WarrantyClaimListView.as_view(), "warranty-claims"),
     # Credits
     route("credits/balance", billing_api.BalanceView.as_view(), "credits-balance"),
     route("credits/packages", billing_api.PackageListView.as_view(), "credits-packages"),
@@ -48,6 +56,16 @@ urlpatterns = [
     route("credits/purchase", billing_api.PurchaseView.as_view(), "credits-purchase"),
     route("credits/purchases", billing_api.PurchaseListView.as_view(), "credits-purchases"),
     route("billing/stripe/webhook", billing_api.stripe_webhook, "stripe-webhook"),
+    # Outbound webhooks
+    route("webhooks", webhooks_api.WebhookListView.as_view(), "webhook-list"),
+    route(rf"{WEBHOOK}", webhooks_api.WebhookDetailView.as_view(), "webhook-detail"),
+    route(rf"{WEBHOOK}/test", webhooks_api.WebhookTestView.as_view(), "webhook-test"),
+    route(rf"{WEBHOOK}/deliveries", webhooks_api.WebhookDeliveryListView.as_view(), "webhook-deliveries"),
+    route(
+        rf"{WEBHOOK}/deliveries/(?P<delivery_id>[A-Za-z0-9_]+)/resend",
+        webhooks_api.WebhookDeliveryResendView.as_view(),
+        "webhook-delivery-resend",
+    ),
     # Support
     route("support/tickets", support_api.TicketListView.as_view(), "ticket-list"),
     route(r"support/tickets/(?P<ticket_id>[A-Za-z0-9_]+)", support_api.TicketDetailView.as_view(), "ticket-detail"),

@@ -9,11 +9,13 @@ urlpatterns = [
     path("api/v1/", include(("synthos.api_urls", "api"), namespace="api")),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    path("accounts/settings/webhooks/", include("synthos.webhooks.urls")),
     path("", include("accounts.urls")),
     path("credits/", include("billing.urls")),
     path("help/", include("support.urls")),
     path("datasets/", include("datasets.urls")),
     path("validations/", include("validations.urls")),
+    path("warranties/", include("warranties.urls")),
 ]
 
 admin.site.site_header = "Synthos staff"

@@ -14,6 +14,7 @@ from synthos.api.inputs import validated_input
 from synthos.errors import Conflict
 from validations import selectors, services
 from validations.models import Validation
+from validations.summaries import SUMMARY_COLUMNS, summary_from_row, validation_detail, validation_summary
 
 TAGS = ["validations"]
 
@@ -44,6 +45,10 @@ class ValidationOutput(serializers.Serializer):
     prediction = serializers.JSONField(
         allow_null=True, help_text="Comprehensive tier: {metric, model, expected, interval, confidence, ...}."
     )
+    gate = serializers.JSONField(
+        allow_null=True,
+        help_text="With `fail_if` rules, once succeeded: {passed, failed_rules: [{rule, threshold, actual, message}]}.",
+    )
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -52,62 +57,6 @@ class ValidationOutput(serializers.Serializer):
 
 class ValidationDetailOutput(ValidationOutput):
     report = serializers.JSONField(allow_null=True, help_text="The full report (ARCHITECTURE.md), when succeeded.")
-
-
-# The columns a summary is made of (database names), for `.values()` in the list.
-SUMMARY_COLUMNS = (
-    "id",
-    "dataset_id",
-    "dataset_name",
-    "reference_dataset_id",
-    "tier",
-    "target_column",
-    "text_column",
-    "status",
-    "progress",
-    "stage",
-    "error",
-    "credits_charged",
-    "credits_refunded",
-    "quality_score",
-    "collapse_score",
-    "collapse_level",
-    "prediction",
-    "created_at",
-    "started_at",
-    "finished_at",
-    "canceled_at",
-)
-
-
-def summary_from_row(row: dict) -> dict:
-    """A validation as the API shows it, from its summary columns (plain dicts: the list is a hot
-    path, so no model instance and no serializer per row; ValidationOutput documents the shape)."""
-    score, level = row.pop("collapse_score"), row.pop("collapse_level")
-    return {
-        **row,
-        "target_column": row["target_column"] or None,
-        "text_column": row["text_column"] or None,
-        "error": row["error"] or None,
-        "collapse_risk": {"score": score, "level": level} if score is not None else None,
-        "created_at": _iso(row["created_at"]),
-        "started_at": _iso(row["started_at"]),
-        "finished_at": _iso(row["finished_at"]),
-        "canceled_at": _iso(row["canceled_at"]),
-    }
-
-
-def validation_summary(validation: Validation) -> dict:
-    return summary_from_row({column: getattr(validation, column) for column in SUMMARY_COLUMNS})
-
-
-def validation_detail(validation: Validation) -> dict:
-    report = validation.report if validation.status == Validation.Status.SUCCEEDED else None
-    return {**validation_summary(validation), "report": report}
-
-
-def _iso(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment else None
 
 
 class ValidationStartInput(serializers.Serializer):
@@ -119,6 +68,11 @@ class ValidationStartInput(serializers.Serializer):
     text_column = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
     reference_dataset_id = serializers.CharField(
         required=False, allow_null=True, default=None, max_length=32, help_text="A ready dataset of healthy data."
+    )
+    fail_if = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text='Gate rules, e.g. {"quality_score_lt": 80, "collapse_level_gte": "medium"}; the result is `gate`.',
     )
 
 

@@ -223,6 +223,11 @@ def gate_evaluate(*, rules: dict[str, Any], report: dict | None) -> dict:
             failed.append({"rule": name, "threshold": threshold, "actual": None, "message": f"{name}: {reason}"})
         elif rule.fails(actual, threshold):
             failed.append(
-                {"rule": name, "threshold": threshold, "actual": actual, "message": rule.describe(actual, threshold)}
+                {
+                    "rule": name,
+                    "threshold": threshold,
+                    "actual": actual,
+                    "message": f"{name}: {rule.describe(actual, threshold)}",
+                }
             )
     return {"passed": not failed, "failed_rules": failed}

@@ -24,8 +24,10 @@ from django.utils import timezone
 
 from billing.pricing import VALIDATION_COSTS
 from datasets.storage import get_storage
+from validations.gates import gate_evaluate
 from validations.models import Validation
 from validations.services import idempotency_keys_expire, refund_once
+from validations.summaries import validation_summary
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +87,14 @@ def _claim(validation_id: str) -> int | None:
     return row["attempts"] + 1 if retaken else None
 
 
+def emit_validation_event(validation_id: str) -> None:
+    """Tell the owner's webhook endpoints that a run finished (validation.succeeded / .failed)."""
+    from synthos.webhooks.services import event_emit
+
+    validation = Validation.objects.select_related("owner").get(pk=validation_id)
+    event_emit(user=validation.owner, type=f"validation.{validation.status}", data=validation_summary(validation))
+
+
 def _settle_failed(validation_id: str, *, error: str, attempt: int | None = None, condition: Q | None = None) -> bool:
     """running → failed with a plain-English error and a full refund, exactly once."""
     with transaction.atomic():
@@ -101,6 +111,7 @@ def _settle_failed(validation_id: str, *, error: str, attempt: int | None = None
             credits_refunded=F("credits_charged"),
         )
         if changed:
+            transaction.on_commit(lambda: emit_validation_event(validation_id), robust=True)
             refund_once(
                 validation_id=validation_id, amount=charged, description=f"Refund: validation {validation_id} failed"
             )
@@ -128,9 +139,11 @@ def _settle_succeeded(validation: Validation, *, attempt: int, report: dict) -> 
             collapse_score=collapse.get("score"),
             collapse_level=collapse.get("level") or "",
             prediction=prediction,
+            gate=gate_evaluate(rules=validation.fail_if, report=report) if validation.fail_if else None,
             credits_refunded=refund,
         )
         if changed:
+            transaction.on_commit(lambda: emit_validation_event(validation.pk), robust=True)
             refund_once(
                 validation_id=validation.pk,
                 amount=refund,

@@ -62,6 +62,9 @@ class Validation(models.Model):
     collapse_score = models.FloatField(null=True, blank=True)
     collapse_level = models.CharField(max_length=16, blank=True, default="")
     prediction = models.JSONField(null=True, blank=True)
+    # Pipeline gate: the rules given at start (validations.gates) and their outcome once succeeded.
+    fail_if = models.JSONField(default=dict, blank=True)
+    gate = models.JSONField(null=True, blank=True)
     report = models.JSONField(null=True, blank=True)
     timings = models.JSONField(default=dict, blank=True)
 

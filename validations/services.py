@@ -22,6 +22,7 @@ from billing.pricing import VALIDATION_COSTS
 from billing.services import credits_adjust, credits_charge, credits_refund
 from datasets.models import Dataset
 from synthos.errors import Conflict, InvalidInput, NotFound
+from validations.gates import gate_rules_parse
 from validations.models import IdempotencyKey, Validation
 
 
@@ -63,8 +64,11 @@ def validation_start(
     target_column: str = "",
     text_column: str = "",
     reference_dataset_id: str | None = None,
+    fail_if: dict | None = None,
 ) -> Validation:
     """Create a queued validation, charge its price in the same transaction, queue the job on commit.
+
+    `fail_if` holds pipeline gate rules (validations.gates); a bad rule is a 422 before any charge.
 
     Raises InvalidInput (422) for an unknown tier, a comprehensive run without target_column or an
     unknown column; NotFound (404, naming the field) for a dataset that is not the owner's; Conflict
@@ -82,6 +86,7 @@ def validation_start(
             "(the column the predicted model learns to predict).",
             details={"target_column": ["Required for the comprehensive tier."]},
         )
+    gate_rules = gate_rules_parse(fail_if)
     dataset = _owned_ready_dataset(owner=owner, dataset_id=dataset_id, field="dataset_id")
     for field, column in (("target_column", target_column), ("text_column", text_column)):
         if column:
@@ -98,6 +103,7 @@ def validation_start(
         tier=tier,
         target_column=target_column,
         text_column=text_column,
+        fail_if=gate_rules,
         credits_charged=price,
     )
     credits_charge(

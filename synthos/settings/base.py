@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "validations",
     "warranties",
     "support",
+    "synthos.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -208,6 +209,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DatasetStatusEnum": "datasets.models.Dataset.Status",
         "ValidationStatusEnum": "validations.models.Validation.Status",
+        "WarrantyStatusEnum": "warranties.models.WarrantyStatus",
+        "ClaimStatusEnum": "warranties.models.ClaimStatus",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
@@ -295,6 +298,27 @@ if VALIDATION_HEARTBEAT_STALE_SECONDS <= 2 * VALIDATION_HEARTBEAT_SECONDS:
     raise ImproperlyConfigured("VALIDATION_HEARTBEAT_STALE_SECONDS must exceed twice VALIDATION_HEARTBEAT_SECONDS.")
 if VALIDATION_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("VALIDATION_MAX_ATTEMPTS must be at least 1.")
+
+# --- Outbound webhooks -------------------------------------------------------------------------
+# One attempt waits this long for the receiver's answer; slower counts as a failed attempt.
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+# Seconds after each failed attempt before the next (1 min, 5 min, 30 min, 2 h, 6 h, 12 h:
+# seven attempts over about a day); a sweeper running every minute queues the due ones.
+WEBHOOKS_RETRY_SCHEDULE_SECONDS = [
+    int(part)
+    for part in env.list("WEBHOOKS_RETRY_SCHEDULE_SECONDS", default=["60", "300", "1800", "7200", "21600", "43200"])
+]
+# An endpoint whose deliveries have all failed for this many days is disabled and its owner emailed.
+WEBHOOKS_DISABLE_AFTER_DAYS = env.int("WEBHOOKS_DISABLE_AFTER_DAYS", default=3)
+# SSRF guard: off (production) refuses receivers that resolve to private, loopback, link-local or
+# reserved addresses, at registration and again at every delivery. On by default only with DEBUG.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=DEBUG)
+if WEBHOOKS_TIMEOUT_SECONDS <= 0 or WEBHOOKS_TIMEOUT_SECONDS >= Q_CLUSTER["timeout"]:
+    raise ImproperlyConfigured("WEBHOOKS_TIMEOUT_SECONDS must be positive and below Q_TIMEOUT.")
+if not WEBHOOKS_RETRY_SCHEDULE_SECONDS or min(WEBHOOKS_RETRY_SCHEDULE_SECONDS) <= 0:
+    raise ImproperlyConfigured("WEBHOOKS_RETRY_SCHEDULE_SECONDS must list positive numbers of seconds.")
+if WEBHOOKS_DISABLE_AFTER_DAYS < 1:
+    raise ImproperlyConfigured("WEBHOOKS_DISABLE_AFTER_DAYS must be at least 1.")
 
 # --- Logging: one JSON object a line, carrying the request id ---------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")

@@ -1,0 +1,3 @@
+from synthos_client.cli import main
+
+raise SystemExit(main())
