@@ -14,11 +14,9 @@ and validation reports it as a finding. Only a file of which nothing parses rais
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import math
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,13 +34,17 @@ from validations.engine.schema import (
     profile_text_columns,
     typed_expr,
 )
+from validations.engine.summary import column_summary, json_safe, read_summary
 
 __all__ = [
     "EngineInputError",
     "Table",
+    "column_summary",
     "inspect_file",
     "iter_batches",
+    "json_safe",
     "open_table",
+    "read_summary",
     "sniff_compression",
     "sniff_format",
 ]
@@ -82,13 +84,10 @@ def _check_declared(declared: str | None, sniffed: str, warnings: list[str]) -> 
         raise EngineInputError(f"Unknown format {declared!r}; use one of {', '.join(FORMATS)}.")
     if {declared, sniffed} <= {"csv", "tsv"}:
         # A separator mix-up is common and harmless once noticed: read what the file really is.
-        warnings.append(
-            f"Declared {declared} but the header is separated like {sniffed}; read as {sniffed}."
-        )
+        warnings.append(f"Declared {declared} but the header is separated like {sniffed}; read as {sniffed}.")
         return sniffed
     raise EngineInputError(
-        f"Declared {declared} but the file looks like {sniffed}; upload it again with the right "
-        "format."
+        f"Declared {declared} but the file looks like {sniffed}; upload it again with the right format."
     )
 
 
@@ -162,7 +161,8 @@ def _scan_text(
     if fmt == "jsonl":
         scan = structure.scan_jsonl(path, strict=strict)
     else:
-        scan = structure.scan_delimited(path, separator="\t" if fmt == "tsv" else ",", strict=strict)
+        # Strict callers fail on any read error anyway, so a long row may be left to the reader.
+        scan = structure.scan_delimited(path, separator=separator_of(fmt), strict=strict, per_line=not strict)
     if scan.records and not scan.good_records:
         first = scan.bad[0]
         raise EngineInputError(
@@ -198,15 +198,31 @@ def _scan_text(
         separator="\t" if fmt == "tsv" else ",",
         infer_schema=False,
         new_columns=names,
-        encoding="utf8-lossy",
-        truncate_ragged_lines=True,
+        encoding="utf8-lossy" if scan.lines_checked else "utf8",
+        truncate_ragged_lines=scan.lines_checked,
     )
     return lf, scan, header
 
 
+def profile_columns(lf: pl.LazyFrame, fmt: str, *, rows: int | None = None) -> dict[str, TextProfile]:
+    """Type inference for the String columns of a text format (all rows, or the first ``rows``)."""
+    schema = lf.collect_schema()
+    text_names = [n for n in schema.names() if fmt != "parquet" and schema[n] == pl.String]
+    if rows is not None and text_names:
+        # Read the sample once into memory: the profile makes two passes over it.
+        lf = lf.select(text_names).head(rows).collect().lazy()
+    profiles = profile_text_columns(lf, text_names)
+    if fmt == "jsonl":
+        # JSON already typed its values: a string stays a string ("007" is not 7), but a key
+        # holding numbers on some lines and words on others is reported as mixed.
+        for profile in profiles.values():
+            profile.dtype = "mixed" if profile.dtype == "mixed" else "string"
+    return profiles
+
+
 def _open_data(
     data_path: Path, fmt: str, work: Path, strict: bool, warnings: list[str]
-) -> tuple[pl.LazyFrame, structure.StructureScan | None, list[str], int | None, dict[str, TextProfile]]:
+) -> tuple[pl.LazyFrame, structure.StructureScan | None, list[str], int | None]:
     scan: structure.StructureScan | None = None
     metadata_rows: int | None = None
     if fmt == "parquet":
@@ -214,15 +230,7 @@ def _open_data(
         metadata_rows = lf.select(pl.len()).collect().item()
     else:
         lf, scan, original = _scan_text(data_path, fmt, work, strict=strict, warnings=warnings)
-    schema = lf.collect_schema()
-    text_names = [n for n in schema.names() if fmt != "parquet" and schema[n] == pl.String]
-    profiles = profile_text_columns(lf, text_names)
-    if fmt == "jsonl":
-        # JSON already typed its values: a string stays a string ("007" is not 7), but a key
-        # holding numbers on some lines and words on others is reported as mixed.
-        for profile in profiles.values():
-            profile.dtype = "mixed" if profile.dtype == "mixed" else "string"
-    return lf, scan, original, metadata_rows, profiles
+    return lf, scan, original, metadata_rows
 
 
 @contextmanager
@@ -234,6 +242,7 @@ def open_table(
     strict: bool = False,
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED,
     materialize: bool = False,
+    profile_rows: int | None = None,
 ) -> Iterator[Table]:
     """Open a dataset for reading; temp files live until the ``with`` block ends.
 
@@ -242,6 +251,9 @@ def open_table(
 
     strict=True raises EngineInputError at the first bad line (inspection); strict=False keeps bad
     lines as findings and reads the rest (validation). Raises EngineInputError when nothing parses.
+
+    profile_rows=N infers the text columns' dtypes from the first N rows only: the dtypes are then
+    candidates that the caller must confirm on the whole file (see ``inspection.py``).
     """
     path = Path(path)
     if not path.is_file():
@@ -252,20 +264,26 @@ def open_table(
     sniffed_compression = sniff_compression(path)
     if compression and compression != sniffed_compression:
         warnings.append(f"Declared {compression} compression but the file is {sniffed_compression}.")
-    with tempfile.TemporaryDirectory(prefix="synthos-engine-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="synthos-engine-") as tmp, ThreadPoolExecutor(1) as pool:
         work = Path(tmp)
         if sniffed_compression == "none":
-            data_path, sha256 = path, file_sha256(path)
+            # hashlib releases the GIL: the digest is computed while the structure is checked.
+            data_path, hashing = path, pool.submit(file_sha256, path)
         else:
-            data_path = work / "decompressed"
-            sha256 = decompress_to(
-                path, data_path, compression=sniffed_compression, max_bytes=max_decompressed_bytes
+            data_path, hashing = work / "decompressed", Future()
+            hashing.set_result(
+                decompress_to(path, data_path, compression=sniffed_compression, max_bytes=max_decompressed_bytes)
             )
             if data_path.stat().st_size == 0:
                 raise EngineInputError("The file decompresses to nothing (0 bytes).")
         fmt = _check_declared(declared_format, sniff_format(data_path), warnings)
         try:
-            lf, scan, original, metadata_rows, profiles = _open_data(data_path, fmt, work, strict, warnings)
+            lf, scan, original, metadata_rows = _open_data(data_path, fmt, work, strict, warnings)
+            try:
+                profiles = profile_columns(lf, fmt, rows=profile_rows)
+            except pl.exceptions.PolarsError:
+                rescan_lines(scan, data_path, fmt)
+                raise
         except pl.exceptions.PolarsError as exc:
             detail = str(exc).strip().split("\n")[0]
             raise EngineInputError(f"The file could not be read as {fmt}: {detail}.") from exc
@@ -275,7 +293,7 @@ def open_table(
         table = Table(
             format=fmt,
             compression=sniffed_compression,
-            sha256=sha256,
+            sha256=hashing.result(),
             read_path=data_path,
             columns=names,
             original_columns=original,
@@ -288,7 +306,22 @@ def open_table(
         )
         if materialize:
             table.materialize(work)
-        yield table
+        try:
+            yield table
+        except (pl.exceptions.PolarsError, EngineInputError):
+            rescan_lines(scan, data_path, fmt)
+            raise
+
+
+def separator_of(fmt: str) -> str:
+    return "\t" if fmt == "tsv" else ","
+
+
+def rescan_lines(scan: structure.StructureScan | None, path: Path, fmt: str) -> None:
+    """After a failed read of a file whose line widths were not checked one by one, raise the
+    precise error (line number) when a ragged row or invalid UTF-8 caused it; otherwise return."""
+    if scan is not None and not scan.lines_checked:
+        structure.scan_delimited(path, separator=separator_of(fmt), strict=True)
 
 
 def _scan_parquet(path: Path) -> tuple[pl.LazyFrame, list[str]]:
@@ -320,61 +353,6 @@ def iter_batches(
     yield from lf.collect_batches(chunk_size=batch_size, engine="streaming")
 
 
-def json_safe(value: Any) -> Any:
-    """Turn a Polars cell into something ``json.dumps`` writes faithfully (NaN → None)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    return value
-
-
-def column_summary(table: Table) -> tuple[int, list[dict[str, Any]]]:
-    """Row count and per-column {name, dtype, null_fraction, distinct} in one streaming pass."""
-    lf = table.lazy()
-    names = table.columns
-    exprs: list[pl.Expr] = [pl.len().alias("__rows")]
-    for i, name in enumerate(names):
-        exprs.append(pl.col(name).null_count().alias(f"n{i}"))
-        if table.dtypes[name] == "nested":
-            exprs.append(pl.lit(None, dtype=pl.UInt32).alias(f"d{i}"))
-        else:
-            exprs.append(pl.col(name).drop_nulls().approx_n_unique().alias(f"d{i}"))
-    row = lf.select(exprs).collect(engine="streaming").row(0, named=True) if names else {}
-    rows = int(row.get("__rows", 0) or 0)
-    columns = [
-        {
-            "name": name,
-            "dtype": table.dtypes[name],
-            "null_fraction": round(row[f"n{i}"] / rows, 6) if rows else 0.0,
-            "distinct": None if row[f"d{i}"] is None else min(int(row[f"d{i}"]), rows),
-        }
-        for i, name in enumerate(names)
-    ]
-    return rows, columns
-
-
-def read_summary(table: Table) -> tuple[int, list[dict[str, Any]]]:
-    """``column_summary`` with Polars' own read errors turned into an EngineInputError."""
-    try:
-        return column_summary(table)
-    except pl.exceptions.PolarsError as exc:
-        detail = str(exc).strip().split("\n")[0]
-        raise EngineInputError(f"The file could not be read as {table.format}: {detail}.") from exc
-
-
 def inspect_file(
     path: str | Path,
     *,
@@ -383,35 +361,13 @@ def inspect_file(
     preview_rows: int = 100,
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED,
 ) -> dict[str, Any]:
-    """Inspect an uploaded dataset for the datasets worker.
+    """Inspect an uploaded dataset for the datasets worker (see ``inspection.inspect_file``)."""
+    from validations.engine import inspection  # it builds on this module
 
-    Returns {format, compression, rows, columns: [{name, dtype, null_fraction, distinct}],
-    preview: [row dicts, JSON-safe], sha256 (of the stored bytes), warnings}. ``distinct`` is an
-    approximate count (HyperLogLog), exact on small columns. Strict: raises EngineInputError at the
-    first problem (bad line, invalid UTF-8, truncated file, format mismatch, size limit).
-    """
-    with open_table(
+    return inspection.inspect_file(
         path,
         declared_format=declared_format,
         compression=compression,
-        strict=True,
+        preview_rows=preview_rows,
         max_decompressed_bytes=max_decompressed_bytes,
-    ) as table:
-        rows, columns = read_summary(table)
-        warnings = list(table.warnings)
-        if rows == 0:
-            warnings.append("The file has a header but no data rows.")
-        if table.structure and table.structure.blank_lines:
-            warnings.append(f"{len(table.structure.blank_lines):,} blank lines were skipped.")
-        preview = (
-            table.lazy().head(preview_rows).collect().to_dicts() if table.columns else []
-        )
-        return {
-            "format": table.format,
-            "compression": table.compression,
-            "rows": rows,
-            "columns": columns,
-            "preview": [{k: json_safe(v) for k, v in row.items()} for row in preview],
-            "sha256": table.sha256,
-            "warnings": warnings,
-        }
+    )

@@ -13,7 +13,18 @@ import polars as pl
 
 # Lower-cased, stripped cell values that mean "missing" in practice.
 MISSING_TOKENS = (
-    "na", "n/a", "nan", "null", "none", "nil", "?", "-", "--", "missing", "#n/a", "undefined",
+    "na",
+    "n/a",
+    "nan",
+    "null",
+    "none",
+    "nil",
+    "?",
+    "-",
+    "--",
+    "missing",
+    "#n/a",
+    "undefined",
 )
 BOOL_TOKENS = ("true", "false")
 # A column is "mixed" when at least this share of its values are numbers but not all are.
@@ -58,7 +69,7 @@ def dtype_name(dtype: pl.DataType) -> str:
     return str(dtype).lower()
 
 
-def _text_exprs(name: str, index: int) -> list[pl.Expr]:
+def text_exprs(name: str, index: int) -> list[pl.Expr]:
     """The full profile of one text column (see TextProfile)."""
     stripped = pl.col(name).str.strip_chars()
     lowered = stripped.str.to_lowercase()
@@ -74,7 +85,7 @@ def _text_exprs(name: str, index: int) -> list[pl.Expr]:
     ]
 
 
-def _decide(profile: TextProfile) -> str:
+def decide_dtype(profile: TextProfile) -> str:
     values = profile.values
     if values == 0:
         return "empty" if profile.non_null == 0 else "string"
@@ -120,12 +131,12 @@ def profile_text_columns(lf: pl.LazyFrame, names: list[str]) -> dict[str, TextPr
         else:
             needs_full.append(name)
     if needs_full:
-        exprs = [e for i, name in enumerate(needs_full) for e in _text_exprs(name, i)]
+        exprs = [e for i, name in enumerate(needs_full) for e in text_exprs(name, i)]
         full = lf.select(exprs).collect(engine="streaming").row(0)
         for i, name in enumerate(needs_full):
             nn, bl, tk, fl, integer, bo = (int(v or 0) for v in full[i * 6 : i * 6 + 6])
             profile = TextProfile(nn, bl, tk, fl, integer, bo, dtype="string")
-            profile.dtype = _decide(profile)
+            profile.dtype = decide_dtype(profile)
             profiles[name] = profile
     return {name: profiles[name] for name in names}
 

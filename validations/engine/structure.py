@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from validations.engine import linescan
 from validations.engine.errors import EngineInputError
 
 csv.field_size_limit(sys.maxsize)
@@ -47,6 +48,10 @@ class StructureScan:
     blank_lines: list[int] = field(default_factory=list)
     encoding_errors: list[tuple[int, int]] = field(default_factory=list)  # (line, byte offset)
     encoding_error_count: int = 0
+    # False when only the total field count was checked (strict callers): the file must then be
+    # read with truncate_ragged_lines=False and strict UTF-8, and a read failure re-scanned with
+    # ``scan_delimited`` to name the line (see linescan.py).
+    lines_checked: bool = True
 
     @property
     def good_records(self) -> int:
@@ -95,9 +100,7 @@ def _record_bad(scan: StructureScan, line: int, reason: str, *, strict: bool) ->
         scan.bad.append(BadLine(line=line, record=scan.records, reason=reason))
 
 
-def _delimited_records(
-    lines: Iterator[str], separator: str
-) -> Iterator[tuple[int, list[str] | None, str]]:
+def _delimited_records(lines: Iterator[str], separator: str) -> Iterator[tuple[int, list[str] | None, str]]:
     """Yield (start line, fields or None when unparsable, csv error text) per non-blank record."""
     reader = csv.reader(lines, delimiter=separator, quotechar='"', strict=True)
     previous_line = 0
@@ -136,7 +139,11 @@ def fast_scan_delimited(path: Path, *, separator: str, strict: bool) -> Structur
     blank = line.is_null() | (line.str.strip_chars() == "")
     try:
         lines = pl.scan_csv(
-            path, has_header=False, separator="\x1f", quote_char=None, new_columns=["line"],
+            path,
+            has_header=False,
+            separator="\x1f",
+            quote_char=None,
+            new_columns=["line"],
             infer_schema=False,
         ).with_row_index("n")
         head = lines.head(1).collect()
@@ -145,30 +152,38 @@ def fast_scan_delimited(path: Path, *, separator: str, strict: bool) -> Structur
         header = head["line"][0].rstrip("\r").split(separator)
         if len(header) == 1:
             return None  # in a one-column file an empty line is a null value: leave it to csv
-        marked = lines.with_columns(
-            blank.alias("blank"),
-            (line.str.count_matches(separator, literal=True) + 1).alias("fields"),
-        ).with_columns(
-            ((~pl.col("blank")) & (pl.col("n") > 0)).alias("record")
-        ).with_columns((pl.col("record").cum_sum() - 1).alias("index"))
+        marked = (
+            lines.with_columns(
+                blank.alias("blank"),
+                (line.str.count_matches(separator, literal=True) + 1).alias("fields"),
+            )
+            .with_columns(((~pl.col("blank")) & (pl.col("n") > 0)).alias("record"))
+            .with_columns((pl.col("record").cum_sum() - 1).alias("index"))
+        )
         bad = pl.col("record") & (pl.col("fields") != len(header))
+        listable = bad | (pl.col("blank") & (pl.col("n") > 0))
         summary = marked.select(
             line.str.contains('"', literal=True).any().alias("quoted"),
             pl.col("record").sum().alias("records"),
             bad.sum().alias("bad"),
+            listable.sum().alias("listable"),
         ).collect(engine="streaming")
         if summary["quoted"][0]:
             return None
+        # A clean file (the common case) needs no second pass to list its bad and blank lines.
         listed = (
-            marked.filter(bad | (pl.col("blank") & (pl.col("n") > 0)))
+            marked.filter(listable)
             .select("n", "blank", "fields", "index")
             .head(2 * MAX_RECORDED)
             .collect(engine="streaming")
+            .rows()
+            if summary["listable"][0]
+            else []
         )
     except (pl.exceptions.PolarsError, UnicodeDecodeError):
         return None
     scan = StructureScan(header=header, records=int(summary["records"][0] or 0))
-    for number, is_blank, fields, index in listed.iter_rows():
+    for number, is_blank, fields, index in listed:
         if is_blank:
             scan.blank_lines.append(number + 1)
             continue
@@ -181,7 +196,11 @@ def fast_scan_delimited(path: Path, *, separator: str, strict: bool) -> Structur
     return scan
 
 
-def scan_delimited(path: Path, *, separator: str, strict: bool) -> StructureScan:
+def scan_delimited(path: Path, *, separator: str, strict: bool, per_line: bool = True) -> StructureScan:
+    """per_line=False (strict callers only) may return a scan with lines_checked=False."""
+    clean = linescan.clean_delimited(path, separator=separator, per_line=per_line)
+    if clean is not None:  # the common case, in a fraction of the time of the scans below
+        return StructureScan(header=clean[0], records=clean[1], lines_checked=per_line)
     fast = fast_scan_delimited(path, separator=separator, strict=strict)
     if fast is not None:
         return fast
@@ -193,14 +212,10 @@ def scan_delimited(path: Path, *, separator: str, strict: bool) -> StructureScan
             return _scan_delimited_lines(handle, StructureScan(), separator, strict=strict)
     except UnicodeDecodeError:
         scan = StructureScan()
-        return _scan_delimited_lines(
-            _decoded_lines(path, scan, strict=strict), scan, separator, strict=strict
-        )
+        return _scan_delimited_lines(_decoded_lines(path, scan, strict=strict), scan, separator, strict=strict)
 
 
-def _scan_delimited_lines(
-    lines: Iterator[str], scan: StructureScan, separator: str, *, strict: bool
-) -> StructureScan:
+def _scan_delimited_lines(lines: Iterator[str], scan: StructureScan, separator: str, *, strict: bool) -> StructureScan:
     for start, row, error in _delimited_records(lines, separator):
         if row == []:
             if scan.header is not None:
@@ -230,7 +245,11 @@ def _raw_lines(path: Path):  # -> pl.LazyFrame with columns n (0-based line) and
     # \x1f as separator and no quoting: every physical line is one field. A raw \x1f makes a
     # second field and an error, which sends the caller to the Python scan.
     return pl.scan_csv(
-        path, has_header=False, separator="\x1f", quote_char=None, new_columns=["line"],
+        path,
+        has_header=False,
+        separator="\x1f",
+        quote_char=None,
+        new_columns=["line"],
         infer_schema=False,
     ).with_row_index("n")
 
@@ -256,9 +275,7 @@ def fast_scan_jsonl(path: Path, *, strict: bool) -> StructureScan | None:
         if summary["odd"][0]:
             return None
         blanks = lines.filter(blank).select("n").head(MAX_RECORDED).collect(engine="streaming")
-        pl.scan_ndjson(path, infer_schema_length=None).select(pl.all().null_count()).collect(
-            engine="streaming"
-        )
+        pl.scan_ndjson(path, infer_schema_length=None).select(pl.all().null_count()).collect(engine="streaming")
     except (pl.exceptions.PolarsError, UnicodeDecodeError):
         return None
     scan = StructureScan(records=int(summary["records"][0] or 0))
