@@ -4,33 +4,11 @@ from django.db.models import QuerySet
 
 from synthos.errors import InvalidInput, NotFound
 from validations.models import Validation
+from validations.summaries import SUMMARY_COLUMNS
 
-# What a list row needs: never the report, the timings or the prediction's learning curve.
-SUMMARY_FIELDS = (
-    "id",
-    "owner_id",
-    "dataset_id",
-    "dataset_name",
-    "reference_dataset_id",
-    "tier",
-    "target_column",
-    "text_column",
-    "status",
-    "progress",
-    "stage",
-    "error",
-    "credits_charged",
-    "credits_refunded",
-    "attempts",
-    "created_at",
-    "started_at",
-    "finished_at",
-    "canceled_at",
-    "quality_score",
-    "collapse_score",
-    "collapse_level",
-    "prediction",
-)
+# What a list row needs: the API summary's columns (never the report or the timings), plus what
+# the dashboard list reads.
+SUMMARY_FIELDS = (*SUMMARY_COLUMNS, "owner_id", "attempts")
 
 
 def validation_get_for_user(*, user, validation_id: str) -> Validation:

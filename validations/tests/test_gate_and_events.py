@@ -80,3 +80,21 @@ def test_a_failed_run_emits_validation_failed(owner_client, owner, dataset, sett
     validation_id = start(owner_client, dataset.pk, "quick").json()["id"]
     assert Validation.objects.get(pk=validation_id).status == "failed"
     assert WebhookEvent.objects.filter(owner=owner, type="validation.failed", data__id=validation_id).exists()
+
+
+def test_the_dashboard_list_runs_the_same_queries_for_few_or_many_gated_runs(client, owner, owner_client, dataset):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(owner)
+
+    def queries_for_list() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/validations/").status_code == 200
+        return len(captured)
+
+    start(owner_client, dataset.pk, "quick", fail_if={"collapse_level_gte": "high"})
+    few = queries_for_list()
+    for _ in range(4):
+        start(owner_client, dataset.pk, "quick", fail_if={"collapse_level_gte": "high"})
+    assert queries_for_list() == few
