@@ -1,0 +1,178 @@
+"""Acceptance bench of the training-outcome prediction and the label-noise estimate.
+
+    python bench/prediction.py            # held-out real datasets (needs statsmodels)
+    python bench/prediction.py --smoke    # tiny input (200 rows of scikit-learn's digits, 0 vs 1)
+
+Held-out datasets (bench/real_data.py HELD_OUT) are never in the calibration bank. For each
+dataset, size (200 / 1,000 / 5,000 rows) and seed: a random file of n rows is drawn and the rest
+of the table (up to 20,000 rows) is the large fresh sample of the same source. The baseline is
+trained on the file and scored on the fresh rows (actual), and compared with the prediction made
+from the file alone. Printed by size: MAE (points), empirical coverage of the 90% interval, mean
+interval width (points). Label noise: labels of classification files are replaced at injected
+rates 0-30% and the estimated fraction is compared with the injected rate (MAE in points).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.real_data import HELD_OUT, LOADERS, inject_noise  # noqa: E402
+from validations.engine.prediction.baselines import (
+    is_classification_target,
+    labels_of,
+    make_model,
+    plan_features,
+    score,
+    single_threaded,  # noqa: E402
+)
+from validations.engine.prediction.label_noise import estimate  # noqa: E402
+from validations.engine.prediction.predict import predict_outcome  # noqa: E402
+
+SIZES = (200, 1_000, 5_000)
+SEEDS = {200: (11, 12, 13), 1_000: (11, 12), 5_000: (11,)}
+RATES = (0.0, 0.1, 0.2, 0.3)
+MIN_FRESH = 500
+FRESH_CAP = 20_000
+
+
+def _draw(name: str, n: int, seed: int, rate: float = 0.0):
+    frame, target = LOADERS[name]()
+    classification = is_classification_target(frame[target])
+    rng = np.random.default_rng(seed)
+    frame = frame[rng.permutation(frame.height)]
+    file = inject_noise(frame[:n], target, rate, rng, classification=classification)
+    return file, frame[n : n + FRESH_CAP], target, classification
+
+
+def prediction_job(job: tuple[str, int, int]) -> dict | None:
+
+    name, n, seed = job
+    file, fresh, target, classification = _draw(name, n, seed)
+    noise = estimate(file, target=target) if classification else None
+    started = time.perf_counter()
+    prediction, reason = predict_outcome(file, target=target, noise=noise if noise and "reason" not in noise else None)
+    seconds = time.perf_counter() - started
+    if prediction is None:
+        return {"dataset": name, "n": n, "reason": reason}
+    features = plan_features(file, target=target)
+    with single_threaded():
+        model = make_model(features.kind).fit(features.matrix(file), labels_of(file, features))
+        actual = score(features, model, features.matrix(fresh), labels_of(fresh, features))
+    low, high = prediction["interval"]
+    return {
+        "dataset": name,
+        "n": n,
+        "seed": seed,
+        "metric": prediction["metric"],
+        "expected": prediction["expected"],
+        "low": low,
+        "high": high,
+        "actual": actual,
+        "seconds": seconds,
+    }
+
+
+def noise_job(job: tuple[str, int, int, float]) -> dict:
+    name, n, seed, rate = job
+    file, _, target, _ = _draw(name, n, seed, rate)
+    result = estimate(file, target=target)
+    return {
+        "dataset": name,
+        "n": n,
+        "rate": rate,
+        "estimate": result.get("estimated_fraction"),
+        "reason": result.get("reason"),
+    }
+
+
+def jobs(smoke: bool) -> tuple[list, list]:
+    if smoke:
+        return [("digits_binary", 200, 11)], [("digits_binary", 200, 11, r) for r in (0.0, 0.2)]
+    predictions, noises = [], []
+    for name in HELD_OUT:
+        frame, target = LOADERS[name]()
+        for n in SIZES:
+            if n + MIN_FRESH > frame.height:
+                continue
+            predictions += [(name, n, seed) for seed in SEEDS[n]]
+            if is_classification_target(frame[target]):
+                noises += [(name, n, SEEDS[n][0], rate) for rate in RATES]
+    return predictions, noises
+
+
+def summarise(results: list[dict], noises: list[dict]) -> None:
+    print("dataset        n   metric    expected  interval          actual")
+    for r in results:
+        if "reason" in r:
+            print(f"{r['dataset']:<12} {r['n']:>5}  no prediction: {r['reason']}")
+            continue
+        print(
+            f"{r['dataset']:<12} {r['n']:>5}  {r['metric']:<8} {r['expected']:.4f}   "
+            f"[{r['low']:.4f}, {r['high']:.4f}]  {r['actual']:.4f}  ({r['seconds']:.1f} s)"
+        )
+    print("\nprediction by size: MAE (points) | coverage of 90% interval | mean width (points) | curves")
+    for n in SIZES:
+        rows = [r for r in results if r["n"] == n and "reason" not in r]
+        if not rows:
+            continue
+        errors = np.array([abs(r["expected"] - r["actual"]) for r in rows]) * 100
+        covered = np.mean([r["low"] <= r["actual"] <= r["high"] for r in rows])
+        width = np.mean([r["high"] - r["low"] for r in rows]) * 100
+        print(f"  n={n:>5}: MAE {errors.mean():5.2f} | coverage {covered:.2f} | width {width:5.2f} | {len(rows)}")
+    for metric in ("accuracy", "r2"):
+        for n in SIZES:
+            rows = [r for r in results if r["n"] == n and r.get("metric") == metric]
+            if rows:
+                errors = np.array([abs(r["expected"] - r["actual"]) for r in rows]) * 100
+                covered = np.mean([r["low"] <= r["actual"] <= r["high"] for r in rows])
+                print(f"  {metric:<8} n={n:>5}: MAE {errors.mean():5.2f} | coverage {covered:.2f} | {len(rows)}")
+    rows = [r for r in results if "reason" not in r]
+    if rows:
+        covered = np.mean([r["low"] <= r["actual"] <= r["high"] for r in rows])
+        width = np.mean([r["high"] - r["low"] for r in rows]) * 100
+        print(f"  all    : coverage {covered:.2f} | width {width:5.2f} | {len(rows)}")
+    print("\nlabel noise: dataset n injected -> estimated")
+    for r in noises:
+        shown = "none: " + str(r["reason"]) if r["estimate"] is None else f"{r['estimate']:.3f}"
+        print(f"  {r['dataset']:<12} {r['n']:>5} {r['rate']:.2f} -> {shown}")
+    print("label-noise MAE (points) by size")
+    for n in SIZES:
+        rows = [r for r in noises if r["n"] == n and r["estimate"] is not None]
+        if rows:
+            mae = np.mean([abs(r["estimate"] - r["rate"]) for r in rows]) * 100
+            clean = [abs(r["estimate"] - r["rate"]) * 100 for r in rows if r["rate"] == 0]
+            print(
+                f"  n={n:>5}: MAE {mae:5.2f} (clean files only: {np.mean(clean) if clean else float('nan'):5.2f})"
+                f" | {len(rows)} files"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--processes", type=int, default=2)
+    options = parser.parse_args()
+    started = time.perf_counter()
+    prediction_jobs, noise_jobs = jobs(options.smoke)
+    if options.processes > 1 and not options.smoke:
+        # spawn, not fork: a forked child of a process whose OpenMP runtime is up deadlocks.
+        with get_context("spawn").Pool(options.processes) as pool:
+            results = pool.map(prediction_job, prediction_jobs, chunksize=1)
+            noises = pool.map(noise_job, noise_jobs, chunksize=1)
+    else:
+        results = [prediction_job(j) for j in prediction_jobs]
+        noises = [noise_job(j) for j in noise_jobs]
+    summarise([r for r in results if r], noises)
+    print(f"\n{time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Split-conformal intervals scaled by each curve's bootstrap spread.
+
+On a calibration bank of learning curves with known outcomes, the nonconformity score of a curve is
+|actual - expected| / max(spread, floor): the miss measured in that curve's own bootstrap standard
+deviations. The ceil((m + 1)(1 - alpha))-th smallest of the m scores is q, and a new curve's
+interval is expected ± q·max(spread, floor) — covering 1 - alpha of exchangeable new curves.
+The constants (q, floor) live in calibration.json, made by bench/build_curve_bank.py.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
+
+
+def nonconformity(expected: float, actual: float, spread: float, floor: float) -> float:
+    return abs(actual - expected) / max(spread, floor)
+
+
+def conformal_quantile(scores: Sequence[float], alpha: float = 0.1) -> float:
+    """The split-conformal quantile: the ceil((m+1)(1-alpha))-th smallest score (inf if m too small)."""
+    ordered = np.sort(np.asarray(scores, dtype=np.float64))
+    rank = math.ceil((len(ordered) + 1) * (1 - alpha))
+    if rank > len(ordered):
+        return math.inf
+    return float(ordered[rank - 1])
+
+
+def interval(
+    expected: float, spread: float, *, q: float, floor: float, upper_limit: float = 1.0
+) -> tuple[float, float]:
+    half = q * max(spread, floor)
+    return expected - half, min(upper_limit, expected + half)
+
+
+@cache
+def calibration() -> dict[str, Any]:
+    return json.loads(CALIBRATION_PATH.read_text())
+
+
+def constants_for(metric: str, rows: int) -> tuple[float, float]:
+    """(q, floor) for a metric and file size: the size band whose lower edge is <= rows."""
+    table = calibration()["metrics"][metric]
+    band = table["bands"][0]
+    for candidate in table["bands"]:
+        if rows >= candidate["min_rows"]:
+            band = candidate
+    return float(band["q"]), float(band["floor"])

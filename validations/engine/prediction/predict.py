@@ -1,0 +1,249 @@
+"""Training-outcome prediction: the held-out metric the documented baseline reaches on the whole file.
+
+Protocol (``predict_outcome``):
+1. Learning curve: each split (a fold of repeated K-fold on small files; a random held-out sample
+   of at most TEST_CAP rows on large ones) trains the baseline on nested random subsets of the
+   training part at SIZES geometric sizes up to the largest, and scores each on the split's test
+   rows. Files too large for the time budget are subsampled for the curve (``subsampled``).
+2. Curve families (curves.py) are fitted to the mean score per size; the one that best predicts the
+   largest size from the others is extrapolated to the file's size, 2x and 10x.
+3. Interval: expected ± q·max(spread, floor), where spread is the standard deviation of the
+   extrapolation over bootstrap resamples of the splits and (q, floor) come from split-conformal
+   calibration on a bank of real learning curves (conformal.py, calibration.json).
+4. Ceiling: with an estimated label-noise fraction f (classification), no model can agree with
+   fresh labels more often than about 1 - f, so expected and the interval are capped there.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from validations.engine.prediction import conformal
+from validations.engine.prediction.baselines import (
+    Features,
+    labels_of,
+    make_model,
+    plan_features,
+    score,
+    single_threaded,
+    take,
+)
+from validations.engine.prediction.curves import Fit, fit_family, select_family
+
+Progress = Callable[[str, int], None]
+
+CONFIDENCE = 0.9
+SIZES = 5
+MIN_ROWS = 60
+MIN_PER_CLASS = 8
+SMALLEST_SHARE = 1 / 16  # smallest curve size relative to the largest
+TEST_CAP = 5_000
+MAX_CURVE_ROWS = 50_000
+BOOTSTRAPS = 40
+SEED = 0
+
+
+def no_prediction_reason(frame: pl.DataFrame, target: str | None) -> str | None:
+    """Why no prediction can be made for this file (None when one can be tried)."""
+    if target is None:
+        return "No target column was given, so there is nothing to predict; pass --target."
+    if target not in frame.columns:
+        return f"The target column '{target}' is not in the file."
+    labelled = frame[target].drop_nulls()
+    if labelled.len() < MIN_ROWS:
+        return f"Only {labelled.len()} labelled rows; a prediction needs at least {MIN_ROWS}."
+    if labelled.n_unique() < 2:
+        return f"The target '{target}' is constant, so there is nothing to learn or predict."
+    return None
+
+
+def predict_outcome(
+    frame: pl.DataFrame,
+    *,
+    target: str | None,
+    text_column: str | None = None,
+    noise: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+    time_budget_s: float = 90.0,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """(prediction, None), or (None, reason) when the file supports no prediction.
+
+    ``noise`` is the label-noise estimate ({"estimated_fraction", "interval"}) used as a ceiling.
+    """
+    report = progress or (lambda stage, percent: None)
+    reason = no_prediction_reason(frame, target)
+    if reason:
+        return None, reason
+    assert target is not None
+    frame = frame.filter(pl.col(target).is_not_null())
+    try:
+        features = plan_features(frame, target=target, text_column=text_column)
+    except ValueError as exc:
+        return None, f"No baseline applies: {exc}."
+    if features.is_classification:
+        counts = frame[target].cast(pl.String).value_counts()["count"]
+        if int(counts.min()) < MIN_PER_CLASS:
+            return None, (
+                f"Too few rows per class: the rarest class of '{target}' has "
+                f"{int(counts.min())} rows; a prediction needs {MIN_PER_CLASS}+ in each."
+            )
+    # One OpenMP thread: an oversubscribed pool makes gradient boosting many times slower
+    # (measured in runner.py); workers scale out as processes instead.
+    with single_threaded():
+        curve = measure_curve(features, frame, progress=report, time_budget_s=time_budget_s)
+    report("prediction:fit", 90)
+    prediction = extrapolate(curve, rows=frame.height, metric=features.metric)
+    prediction["model"] = features.model_name
+    if features.is_classification and noise and noise.get("estimated_fraction") is not None:
+        apply_ceiling(prediction, noise)
+    report("prediction:done", 100)
+    return prediction, None
+
+
+def measure_curve(
+    features: Features, frame: pl.DataFrame, *, progress: Progress, time_budget_s: float
+) -> dict[str, Any]:
+    """Scores (splits x sizes) of the baseline on nested subsamples; see the module docstring."""
+    started = time.perf_counter()
+    rng = np.random.default_rng(SEED)
+    total = frame.height
+    subsampled: dict[str, Any] | None = None
+    if total > MAX_CURVE_ROWS + TEST_CAP:
+        keep = np.sort(rng.choice(total, MAX_CURVE_ROWS + TEST_CAP, replace=False))
+        frame = frame[keep]
+        subsampled = {
+            "rows_used": frame.height,
+            "rows_total": total,
+            "reason": "the learning curve was measured on a random sample to fit the time budget",
+        }
+    x, y = features.matrix(frame), labels_of(frame, features)
+    splits = _splits(frame.height, rng)
+    largest = len(splits[0][0])
+    # Pilot fit on the largest size: the curve costs about twice its largest fit per split.
+    began = time.perf_counter()
+    first = _fit_score(features, x, y, splits[0][0], splits[0][1])
+    per_split = 2.2 * (time.perf_counter() - began)
+    budget_left = time_budget_s - (time.perf_counter() - started)
+    if per_split * len(splits) > budget_left and largest > 2_000:
+        # Shrink the largest size (fit time is about linear in rows) rather than drop splits.
+        factor = max(0.05, budget_left / (per_split * len(splits)))
+        largest = max(2_000, int(largest * factor))
+        subsampled = {
+            "rows_used": largest,
+            "rows_total": total,
+            "reason": "the learning curve's largest training size was cut to fit the time budget",
+        }
+        first = None
+    sizes = np.unique(np.geomspace(max(20, largest * SMALLEST_SHARE), largest, SIZES).astype(int))
+    scores = np.full((len(splits), len(sizes)), np.nan)
+    for i, (train, test) in enumerate(splits):
+        for j, n in enumerate(sizes):
+            if first is not None and i == 0 and n == len(train):
+                scores[i, j] = first
+                continue
+            scores[i, j] = _fit_score(features, x, y, train[:n], test)
+        progress("prediction:curve", int(10 + 80 * (i + 1) / len(splits)))
+        if time.perf_counter() - started > 1.5 * time_budget_s and i >= 1:
+            scores = scores[: i + 1]
+            break
+    return {"sizes": sizes, "scores": scores, "subsampled": subsampled}
+
+
+def _splits(rows: int, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train order, test rows) pairs: repeated 5-fold CV on small files, held-out samples on large."""
+    if rows <= 5 * TEST_CAP:
+        repeats = 2 if rows < 1_000 else 1
+        splits = []
+        for _ in range(repeats):
+            order = rng.permutation(rows)
+            for fold in np.array_split(order, 5):
+                mask = np.ones(rows, bool)
+                mask[fold] = False
+                splits.append((rng.permutation(np.flatnonzero(mask)), fold))
+        return splits
+    splits = []
+    for _ in range(3):
+        order = rng.permutation(rows)
+        splits.append((order[TEST_CAP:], order[:TEST_CAP]))
+    return splits
+
+
+def _fit_score(features: Features, x: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> float:
+    y_train = y[train]
+    if features.is_classification and len(set(y_train.tolist())) < 2:
+        return float(np.mean(y[test] == y_train[0]))
+    model = make_model(features.kind)
+    model.fit(take(x, train), y_train)
+    return score(features, model, take(x, test), y[test])
+
+
+def extrapolate(curve: dict[str, Any], *, rows: int, metric: str) -> dict[str, Any]:
+    """The prediction dict from a measured curve (without model and ceiling)."""
+    sizes, scores = curve["sizes"], curve["scores"]
+    means = np.nanmean(scores, axis=0)
+    errors = np.nanstd(scores, axis=0) / math.sqrt(max(1, scores.shape[0]))
+    family, selection = select_family(sizes, means, errors)
+    fit = fit_family(family, sizes, means, errors) or fit_family("last", sizes, means)
+    assert fit is not None
+    targets = {"full": rows, "double": 2 * rows, "tenfold": 10 * rows}
+    expected = float(fit.predict(rows))
+    spread = _bootstrap_spread(fit, sizes, scores, rows)
+    q, floor = conformal.constants_for(metric, rows)
+    low, high = conformal.interval(expected, spread, q=q, floor=floor)
+    prediction: dict[str, Any] = {
+        "metric": metric,
+        "expected": round(expected, 6),
+        "interval": [round(low, 6), round(high, 6)],
+        "confidence": CONFIDENCE,
+        "learning_curve": [
+            {"n": int(n), "score": round(float(m), 6), "std": round(float(s), 6)}
+            for n, m, s in zip(sizes, means, np.nanstd(scores, axis=0), strict=True)
+        ],
+        "extrapolations": [
+            {"n": int(n), "label": label, "expected": round(float(fit.predict(n)), 6)} for label, n in targets.items()
+        ],
+        "curve_family": family,
+        "family_errors": selection,
+        "spread": round(spread, 6),
+        "protocol": PROTOCOL,
+    }
+    if curve["subsampled"]:
+        prediction["subsampled"] = curve["subsampled"]
+    return prediction
+
+
+def _bootstrap_spread(best: Fit, sizes: np.ndarray, scores: np.ndarray, rows: int) -> float:
+    rng = np.random.default_rng(SEED)
+    draws = []
+    for _ in range(BOOTSTRAPS):
+        pick = rng.integers(0, scores.shape[0], scores.shape[0])
+        fit = fit_family(best.family, sizes, np.nanmean(scores[pick], axis=0), start=best.params)
+        if fit is not None:
+            draws.append(float(fit.predict(rows)))
+    return float(np.std(draws)) if len(draws) > 1 else 0.0
+
+
+def apply_ceiling(prediction: dict[str, Any], noise: dict[str, Any]) -> None:
+    """Cap at 1 - noise: fresh labels carry the same noise, which no model can predict."""
+    fraction = float(noise["estimated_fraction"])
+    low_noise = float((noise.get("interval") or [fraction])[0])
+    ceiling = 1.0 - fraction
+    prediction["ceiling"] = round(ceiling, 6)
+    if prediction["expected"] > ceiling:
+        prediction["expected"] = round(ceiling, 6)
+        prediction["capped_by_label_noise"] = True
+    low, high = prediction["interval"]
+    high = min(high, 1.0 - low_noise)
+    prediction["interval"] = [round(min(low, prediction["expected"]), 6), round(max(high, prediction["expected"]), 6)]
+
+
+PROTOCOL = (
+    "Expected held-out metric of the baseline trained on all labelled rows of the file and "
+    "evaluated on fresh rows from the same source, extrapolated from a cross-validated learning curve."
+)

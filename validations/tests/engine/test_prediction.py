@@ -1,0 +1,195 @@
+"""Prediction package units: curve fitting, conformal quantile, label noise, terms, holdout."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from validations.engine.prediction import conformal, curves
+from validations.engine.prediction.baselines import MODEL_NAMES, plan_features
+from validations.engine.prediction.holdout import measure_on_holdout
+from validations.engine.prediction.label_noise import estimate, noise_from_probabilities
+from validations.engine.prediction.predict import apply_ceiling, extrapolate
+from validations.engine.prediction.terms import default_coverage_credits, propose_terms
+
+SIZES = np.array([50, 100, 200, 400, 800, 1600], dtype=float)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("pow3", (0.92, 0.15, 0.6)),
+        ("mmf4", (0.4, 0.5, 0.9, 1.3)),
+        ("wbl4", (3.0, 0.4, 0.88, 0.8)),
+        ("exp3", (0.9, 0.5, 4.0)),
+    ],
+)
+def test_curve_fitting_recovers_known_parameters(name: str, params: tuple[float, ...]) -> None:
+    family = curves.FAMILIES[name]
+    values = family.function(SIZES / SIZES.max(), *params)
+    fit = curves.fit_family(name, SIZES, values)
+    assert fit is not None
+    assert np.allclose(fit.params, params, rtol=0.05, atol=0.01)
+    assert fit.predict(16_000) == pytest.approx(family.function(10.0, *params), abs=1e-3)
+
+
+def test_leave_last_size_out_picks_the_generating_family() -> None:
+    values = curves.pow3(SIZES / SIZES.max(), 0.95, 0.1, 0.5)
+    family, errors = curves.select_family(SIZES, values)
+    assert family == "pow3" and errors["pow3"] < 1e-4 < errors["last"]
+
+
+def test_extrapolations_stay_at_or_below_one() -> None:
+    fit = curves.Fit("pow3", (1.0, 0.5, 0.2), 100.0)
+    assert float(fit.predict(1e9)) <= 1.0
+
+
+def test_conformal_quantile_is_the_finite_sample_rank() -> None:
+    scores = list(range(1, 20))  # 19 scores: rank ceil(20 * 0.9) = 18
+    assert conformal.conformal_quantile(scores, 0.1) == 18
+    assert math.isinf(conformal.conformal_quantile([1.0, 2.0, 3.0], 0.1))
+    assert conformal.nonconformity(0.8, 0.7, spread=0.01, floor=0.05) == pytest.approx(2.0)
+    low, high = conformal.interval(0.9, 0.02, q=3.0, floor=0.01)
+    assert (low, high) == (pytest.approx(0.84), 0.96)
+    assert conformal.interval(0.99, 0.02, q=3.0, floor=0.01)[1] == 1.0
+
+
+def test_conformal_quantile_covers_exchangeable_scores() -> None:
+    rng = np.random.default_rng(0)
+    fresh = np.sort(np.abs(rng.normal(size=20_000)))
+    # The guarantee is marginal over calibration sets: average the coverage over many of them.
+    coverage = [
+        np.searchsorted(fresh, conformal.conformal_quantile(np.abs(rng.normal(size=49))), side="right") / len(fresh)
+        for _ in range(400)
+    ]
+    assert np.mean(coverage) == pytest.approx(0.9, abs=0.01)
+
+
+def test_calibration_constants_say_which_script_made_them() -> None:
+    data = conformal.calibration()
+    assert "bench/build_curve_bank.py" in data["made_by"]
+    q, floor = conformal.constants_for("accuracy", 1_000)
+    assert q > 0 and floor > 0
+
+
+def test_extrapolation_reports_curve_interval_and_targets() -> None:
+    rng = np.random.default_rng(1)
+    sizes = np.array([40, 80, 160, 320, 640])
+    scores = curves.pow3(sizes / 640, 0.9, 0.1, 0.5) + rng.normal(0, 0.01, size=(10, 5))
+    prediction = extrapolate({"sizes": sizes, "scores": scores, "subsampled": None}, rows=800, metric="accuracy")
+    low, high = prediction["interval"]
+    assert low < prediction["expected"] < high <= 1.0
+    assert [e["n"] for e in prediction["extrapolations"]] == [800, 1600, 8000]
+    assert len(prediction["learning_curve"]) == 5 and prediction["confidence"] == 0.9
+
+
+def test_label_noise_ceiling_caps_the_prediction() -> None:
+    prediction = {"expected": 0.97, "interval": [0.95, 0.99]}
+    apply_ceiling(prediction, {"estimated_fraction": 0.1, "interval": [0.08, 0.12]})
+    assert prediction["expected"] == pytest.approx(0.9) and prediction["capped_by_label_noise"]
+    assert prediction["interval"][1] <= 0.92 + 1e-9 and prediction["interval"][0] <= 0.9
+
+
+def _planted(rows: int, rate: float, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, size=rows)
+    features = rng.normal(size=(rows, 2)) + np.stack([labels * 4.0, -labels * 3.0], axis=1)
+    flipped = rng.choice(rows, size=int(rate * rows), replace=False)
+    noisy = labels.copy()
+    noisy[flipped] = (noisy[flipped] + rng.integers(1, 3, size=len(flipped))) % 3
+    frame = pl.DataFrame(
+        {
+            "a": features[:, 0],
+            "b": features[:, 1],
+            "colour": rng.choice(["r", "g"], rows),
+            "y": [f"c{v}" for v in noisy],
+        }
+    )
+    return frame, flipped
+
+
+def test_label_noise_finds_planted_noise_within_tolerance() -> None:
+    frame, flipped = _planted(600, 0.1, seed=3)
+    result = estimate(frame, target="y")
+    assert result["estimated_fraction"] == pytest.approx(0.1, abs=0.03)
+    low, high = result["interval"]
+    assert low <= result["estimated_fraction"] <= high
+    found = set(result["suspects"].tolist())
+    assert len(found & set(flipped.tolist())) >= 0.8 * len(flipped)
+    assert result["confused_pairs"] and {"given", "likely", "fraction"} <= set(result["confused_pairs"][0])
+
+
+def test_label_noise_on_clean_separable_labels_is_near_zero() -> None:
+    frame, _ = _planted(400, 0.0, seed=4)
+    assert estimate(frame, target="y")["estimated_fraction"] < 0.04
+
+
+def test_confident_learning_names_the_confused_pair() -> None:
+    labels = np.array([0] * 50 + [1] * 50)
+    probabilities = np.tile([0.95, 0.05], (100, 1))
+    probabilities[50:] = [0.05, 0.95]
+    probabilities[:5] = [0.02, 0.98]  # labelled 0, clearly 1
+    result = noise_from_probabilities(labels, probabilities, ["cat", "dog"])
+    assert result["confused_pairs"][0]["given"] == "cat" and result["confused_pairs"][0]["likely"] == "dog"
+    assert sorted(result["suspects"].tolist()) == [0, 1, 2, 3, 4]
+
+
+def test_regression_targets_get_residual_suspects() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 10, 300)
+    y = 3 * x + rng.normal(0, 0.5, 300)
+    y[[7, 70, 170]] += 60
+    result = estimate(pl.DataFrame({"x": x, "y": y}), target="y")
+    assert result["task"] == "regression" and set(result["suspects"][:3].tolist()) == {7, 70, 170}
+
+
+def test_baseline_plan_follows_the_documented_learners() -> None:
+    frame = pl.DataFrame(
+        {
+            "n": [1.0, 2.0] * 30,
+            "c": ["a", "b", "c"] * 20,
+            "t": ["some words here"] * 60,
+            "y": ["p", "q"] * 30,
+            "r": np.linspace(0, 1, 60),
+        }
+    )
+    assert plan_features(frame, target="y").kind == "tabular-classification"
+    assert plan_features(frame, target="y", text_column="t").kind == "text-classification"
+    plan = plan_features(frame, target="r")
+    assert plan.kind == "tabular-regression" and plan.metric == "r2" and "c" in plan.categories
+    assert MODEL_NAMES[plan.kind] == "HistGradientBoostingRegressor(random_state=0)"
+
+
+def test_terms_use_the_interval_lower_bound_and_one_coverage_rule() -> None:
+    prediction = {
+        "metric": "accuracy",
+        "model": MODEL_NAMES["tabular-classification"],
+        "expected": 0.91,
+        "interval": [0.87, 0.94],
+        "confidence": 0.9,
+    }
+    terms = propose_terms(prediction)
+    assert terms["guaranteed_value"] == 0.87 and terms["metric"] == "accuracy"
+    assert terms["validity_days"] == 90 and terms["coverage_credits"] == default_coverage_credits()
+    assert "HistGradientBoostingClassifier(random_state=0)" in terms["conditions"]
+    assert "holdout" in terms["conditions"]
+    assert propose_terms(prediction, validity_days=30, coverage_credits=5)["coverage_credits"] == 5
+    with pytest.raises(ValueError):
+        propose_terms({})
+
+
+def test_holdout_measures_the_baseline_trained_on_the_validated_file(tmp_path: Path) -> None:
+    frame, _ = _planted(400, 0.0, seed=6)
+    frame[:300].write_csv(tmp_path / "train.csv")
+    frame[300:].write_csv(tmp_path / "holdout.csv")
+    result = measure_on_holdout(tmp_path / "train.csv", tmp_path / "holdout.csv", target="y")
+    assert result["metric"] == "accuracy" and result["observed_value"] > 0.9
+    assert (result["n_train"], result["n_holdout"]) == (300, 100)
+    assert result["model"] == MODEL_NAMES["tabular-classification"] and result["protocol"]
+    frame.drop("b")[300:].write_csv(tmp_path / "bad.csv")
+    with pytest.raises(ValueError, match="lacks columns"):
+        measure_on_holdout(tmp_path / "train.csv", tmp_path / "bad.csv", target="y")
