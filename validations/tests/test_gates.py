@@ -94,7 +94,12 @@ def test_a_low_quality_score_fails_with_actual_and_threshold():
     result = gate_evaluate(rules={"quality_score_lt": 95}, report=report())
     assert result["passed"] is False
     assert result["failed_rules"] == [
-        {"rule": "quality_score_lt", "threshold": 95, "actual": 91, "message": "quality_score_lt: quality score 91 is below 95"}
+        {
+            "rule": "quality_score_lt",
+            "threshold": 95,
+            "actual": 91,
+            "message": "quality_score_lt: quality score 91 is below 95",
+        }
     ]
 
 
