@@ -225,6 +225,14 @@ def _holdout_for(*, warranty: Warranty, holdout_dataset_id: str) -> Dataset:
     if holdout.pk == validation.dataset_id:
         message = "the holdout must be fresh labelled rows, not the validated file itself."
         raise InvalidInput(f"Validation failed: {message}", details={"holdout_dataset_id": [message]})
+    from validations.engine.prediction.terms import MIN_HOLDOUT_ROWS
+
+    if (holdout.row_count or 0) < MIN_HOLDOUT_ROWS:
+        message = (
+            f"the holdout has {holdout.row_count or 0} rows; a claim needs at least {MIN_HOLDOUT_ROWS} "
+            "fresh labelled rows to be evidence (see the warranty's conditions)."
+        )
+        raise InvalidInput(f"Validation failed: {message}", details={"holdout_dataset_id": [message]})
     column_names = {column.get("name") for column in holdout.columns or []}
     if column_names and validation.target_column not in column_names:
         message = f"the holdout has no {validation.target_column!r} column (the warranty's target)."

@@ -31,11 +31,11 @@ def test_it_measures_the_baseline_on_the_holdout(approved, holdout, queued):
 
 
 def test_noisier_holdout_labels_measure_lower(owner, approved, queued):
-    clean = submit(approved, labelled_dataset(owner, name="clean", rows=150, seed=3, flip=0.0))
+    clean = submit(approved, labelled_dataset(owner, name="clean", rows=200, seed=3, flip=0.0))
     queued.run_all()
     clean.refresh_from_db()
     services.claim_reject(claim=clean, staff_user=approved.reviewed_by, reason="Meets the guarantee.")
-    noisy = submit(approved, labelled_dataset(owner, name="noisy", rows=150, seed=3, flip=0.45))
+    noisy = submit(approved, labelled_dataset(owner, name="noisy", rows=200, seed=3, flip=0.45))
     queued.run_all()
     noisy.refresh_from_db()
     assert noisy.observed_value < clean.observed_value - 0.2
@@ -61,13 +61,15 @@ def test_a_missing_training_file_fails_with_a_plain_error(approved, holdout, que
 
 
 def test_a_holdout_that_cannot_be_measured_fails_and_frees_the_warranty_for_another_claim(owner, approved, queued):
-    broken = ready_dataset(owner, b"x1,x2,other\n0.1,0.2,a\n", row_count=1, columns=COLUMNS, name="broken")
+    # Its stored facts pass the submit checks (200 rows, the target column); the file itself has
+    # no target, so only the measuring job finds out.
+    broken = ready_dataset(owner, b"x1,x2,other\n0.1,0.2,a\n", row_count=200, columns=COLUMNS, name="broken")
     submit(approved, broken)
     queued.run_all()
     claim = Claim.objects.get()
     assert claim.status == "failed" and claim.error
     assert "Traceback" not in claim.error
-    assert submit(approved, labelled_dataset(owner, rows=80, seed=5)).status == "submitted"
+    assert submit(approved, labelled_dataset(owner, rows=200, seed=5)).status == "submitted"
 
 
 def test_web_code_does_not_load_the_engine():

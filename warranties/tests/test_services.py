@@ -229,3 +229,13 @@ def test_a_warranted_validation_cannot_be_deleted_on_its_own(approved):
 
     with pytest.raises(RestrictedError):
         approved.validation.delete()
+
+
+def test_a_holdout_under_200_rows_is_not_evidence(approved, owner):
+    from warranties.tests.factories import labelled_dataset
+
+    small = labelled_dataset(owner, name="Too few rows", rows=150, seed=3)
+    with pytest.raises(InvalidInput) as error:
+        services.claim_submit(warranty=approved, holdout_dataset_id=small.pk)
+    assert "150 rows" in error.value.message and "at least 200" in error.value.message
+    assert not Claim.objects.exists()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-VALIDATION_CREDITS = 50  # comprehensive validation (API.md)
-WARRANTY_CREDITS = 100  # warranty request (API.md)
 COVERAGE_MULTIPLE = 5
+# A claim's holdout must have at least this many rows to be evidence (the warranties app refuses less).
+MIN_HOLDOUT_ROWS = 200
 
 METRIC_WORDS = {
     "accuracy": "accuracy (share of rows whose class is predicted correctly)",
@@ -14,16 +14,15 @@ METRIC_WORDS = {
 }
 
 
-def default_coverage_credits(
-    *, validation_credits: int = VALIDATION_CREDITS, warranty_credits: int = WARRANTY_CREDITS
-) -> int:
-    """The one rule for the payout: COVERAGE_MULTIPLE times what the customer paid for both."""
+def default_coverage_credits(*, validation_credits: int, warranty_credits: int) -> int:
+    """The one rule for the payout: COVERAGE_MULTIPLE times what the customer paid for both.
+
+    The prices come from the caller (billing.pricing in the app): the engine knows no prices.
+    """
     return COVERAGE_MULTIPLE * (validation_credits + warranty_credits)
 
 
-def propose_terms(
-    prediction: dict[str, Any], *, validity_days: int = 90, coverage_credits: int | None = None
-) -> dict[str, Any]:
+def propose_terms(prediction: dict[str, Any], *, coverage_credits: int, validity_days: int = 90) -> dict[str, Any]:
     """{metric, guaranteed_value (= interval lower bound), coverage_credits, conditions, validity_days}.
 
     Raises ValueError for a missing or malformed prediction (a run that made none has no terms).
@@ -42,13 +41,13 @@ def propose_terms(
         "from the same source and distribution as the validated file, with the same columns and no "
         "rows of the validated file. The warranty pays out if the measured value is below "
         f"{low:.4f}. The guaranteed value is the lower end of the prediction's "
-        f"{round(confidence * 100)}% interval; a holdout of fewer than 200 rows (or one with classes "
+        f"{round(confidence * 100)}% interval; a holdout of fewer than {MIN_HOLDOUT_ROWS} rows (or one with classes "
         "not in the validated file) is not evidence."
     )
     return {
         "metric": metric,
         "guaranteed_value": round(low, 6),
-        "coverage_credits": default_coverage_credits() if coverage_credits is None else int(coverage_credits),
+        "coverage_credits": int(coverage_credits),
         "conditions": conditions,
         "validity_days": int(validity_days),
     }

@@ -172,14 +172,15 @@ def test_terms_use_the_interval_lower_bound_and_one_coverage_rule() -> None:
         "interval": [0.87, 0.94],
         "confidence": 0.9,
     }
-    terms = propose_terms(prediction)
-    assert terms["guaranteed_value"] == 0.87 and terms["metric"] == "accuracy"
-    assert terms["validity_days"] == 90 and terms["coverage_credits"] == default_coverage_credits()
+    coverage = default_coverage_credits(validation_credits=50, warranty_credits=100)
+    terms = propose_terms(prediction, coverage_credits=coverage)
+    assert coverage == 750 and terms["guaranteed_value"] == 0.87 and terms["metric"] == "accuracy"
+    assert terms["validity_days"] == 90 and terms["coverage_credits"] == 750
     assert "HistGradientBoostingClassifier(random_state=0)" in terms["conditions"]
     assert "holdout" in terms["conditions"]
     assert propose_terms(prediction, validity_days=30, coverage_credits=5)["coverage_credits"] == 5
     with pytest.raises(ValueError):
-        propose_terms({})
+        propose_terms({}, coverage_credits=coverage)
 
 
 def test_holdout_measures_the_baseline_trained_on_the_validated_file(tmp_path: Path) -> None:
