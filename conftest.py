@@ -6,6 +6,7 @@ with the reason, unless SYNTHOS_REQUIRE_ALL_SERVICES=1 (CI), where a missing par
 
 import os
 import shutil
+import socket
 
 import pytest
 from django.conf import settings
@@ -23,6 +24,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def redis_url() -> str | None:
@@ -179,15 +187,12 @@ def moto_server():
     moto is a pip package (moto[server] in requirements-dev.txt), so this runs on any laptop. It
     does not check presigned signatures or expiry: tests check those on the URL itself.
     """
-    import socket
     import subprocess
     import sys
     import time
     import urllib.request
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,

@@ -30,8 +30,7 @@ def purchase_start(*, user, package_id: str) -> Purchase:
     Raises ServiceUnavailable (503) when Stripe is not configured or unreachable, NotFound (404)
     for an unknown or retired package. Stripe is called outside any DB transaction.
     """
-    if not stripe_gateway.is_configured():
-        stripe_gateway._client()  # raises the 503 with its message
+    stripe_gateway.ensure_configured()
     package = CreditPackage.objects.filter(pk=package_id, is_active=True).first()
     if package is None:
         raise NotFound(

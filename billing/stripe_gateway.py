@@ -20,12 +20,17 @@ def is_configured() -> bool:
     return bool(settings.STRIPE_SECRET_KEY)
 
 
-def _client() -> stripe.StripeClient:
+def ensure_configured() -> None:
+    """Raises ServiceUnavailable (503) saying so when no Stripe key is set."""
     if not is_configured():
         raise ServiceUnavailable(
             "Payments are not configured on this Synthos server (STRIPE_SECRET_KEY is not set), "
             "so credits cannot be bought here. Contact support."
         )
+
+
+def _client() -> stripe.StripeClient:
+    ensure_configured()
     http_client = (http_client_factory or _default_http_client)()
     base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
     return stripe.StripeClient(

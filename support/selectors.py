@@ -4,7 +4,7 @@ from django.db.models import Count, F, Max, Prefetch, QuerySet
 from django.http import Http404
 
 from support.models import Ticket, TicketMessage
-from synthos.errors import InvalidInput, NotFound
+from synthos.errors import NotFound, choice_check
 
 
 def ticket_get_for_user(*, user, ticket_id: str) -> Ticket:
@@ -32,20 +32,12 @@ def ticket_queue_for_staff(*, status: str | None = None, priority: str | None = 
     """
     tickets = Ticket.objects.select_related("owner")
     if status:
-        _check_choice("status", status, Ticket.Status.values)
+        choice_check("status", status, Ticket.Status.values)
         tickets = tickets.filter(status=status)
     if priority:
-        _check_choice("priority", priority, Ticket.Priority.values)
+        choice_check("priority", priority, Ticket.Priority.values)
         tickets = tickets.filter(priority=priority)
     return tickets.order_by(F("waiting_since").asc(nulls_last=True), "created_at", "pk")
-
-
-def _check_choice(field: str, value: str, allowed: list[str]) -> None:
-    if value not in allowed:
-        raise InvalidInput(
-            f"Validation failed: {field} must be one of {', '.join(allowed)}.",
-            details={field: [f"Unknown {field} {value!r}."]},
-        )
 
 
 def linked_objects_check(*, user, dataset_id: str = "", validation_id: str = "") -> None:

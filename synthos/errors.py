@@ -60,3 +60,13 @@ class RateLimited(ApplicationError):
 class ServiceUnavailable(ApplicationError):
     status_code = 503
     default_message = "This service is not available right now."
+
+
+def choice_check(field: str, value: str | None, allowed: list[str]) -> str | None:
+    """A list filter's value, or None when absent; raises InvalidInput (422) naming the allowed ones."""
+    if value and value not in allowed:
+        raise InvalidInput(
+            f"Validation failed: {field} must be one of {', '.join(allowed)}.",
+            details={field: [f"Unknown {field} {value!r}."]},
+        )
+    return value or None

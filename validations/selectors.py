@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from synthos.errors import InvalidInput, NotFound
+from synthos.errors import NotFound, choice_check
 from validations.models import Validation
 from validations.summaries import SUMMARY_COLUMNS
 
@@ -19,15 +19,6 @@ def validation_get_for_user(*, user, validation_id: str) -> Validation:
     return validation
 
 
-def _choice(name: str, value: str | None, allowed: list[str]) -> str | None:
-    if value and value not in allowed:
-        raise InvalidInput(
-            f"Validation failed: {name} must be one of {', '.join(allowed)}.",
-            details={name: [f"Unknown {name} {value!r}."]},
-        )
-    return value or None
-
-
 def validation_list_for_user(
     *, user, dataset_id: str | None = None, status: str | None = None, tier: str | None = None
 ) -> QuerySet[Validation]:
@@ -38,9 +29,9 @@ def validation_list_for_user(
     validations = Validation.objects.filter(owner=user).only(*SUMMARY_FIELDS)
     if dataset_id:
         validations = validations.filter(dataset_id=dataset_id)
-    if _choice("status", status, Validation.Status.values):
+    if choice_check("status", status, Validation.Status.values):
         validations = validations.filter(status=status)
-    if _choice("tier", tier, Validation.Tier.values):
+    if choice_check("tier", tier, Validation.Tier.values):
         validations = validations.filter(tier=tier)
     return validations.order_by("-created_at", "-pk")
 

@@ -4,6 +4,7 @@ The list endpoint is a hot path, so rows come from `.values(*SUMMARY_COLUMNS)` w
 instance and no serializer per row; `validations.api.ValidationOutput` documents the shape.
 """
 
+from synthos.timestamps import api_datetime
 from validations.models import Validation
 
 # The columns a summary is made of (database names), for `.values()` in the list.
@@ -43,10 +44,10 @@ def summary_from_row(row: dict) -> dict:
         "text_column": row["text_column"] or None,
         "error": row["error"] or None,
         "collapse_risk": {"score": score, "level": level} if score is not None else None,
-        "created_at": _iso(row["created_at"]),
-        "started_at": _iso(row["started_at"]),
-        "finished_at": _iso(row["finished_at"]),
-        "canceled_at": _iso(row["canceled_at"]),
+        "created_at": api_datetime(row["created_at"]),
+        "started_at": api_datetime(row["started_at"]),
+        "finished_at": api_datetime(row["finished_at"]),
+        "canceled_at": api_datetime(row["canceled_at"]),
     }
 
 
@@ -57,7 +58,3 @@ def validation_summary(validation: Validation) -> dict:
 def validation_detail(validation: Validation) -> dict:
     report = validation.report if validation.status == Validation.Status.SUCCEEDED else None
     return {**validation_summary(validation), "report": report}
-
-
-def _iso(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment else None

@@ -4,12 +4,9 @@ The payload is the public representation the API gives (WarrantyOutput / ClaimOu
 the row here so services never import the API layer.
 """
 
+from synthos.timestamps import api_datetime
 from synthos.webhooks.services import event_emit
 from warranties.models import Claim, Warranty
-
-
-def _iso(moment):
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def warranty_public(warranty: Warranty) -> dict:
@@ -20,10 +17,10 @@ def warranty_public(warranty: Warranty) -> dict:
         "metric": warranty.metric,
         "guaranteed_value": warranty.guaranteed_value,
         "coverage_credits": warranty.coverage_credits,
-        "expires_at": _iso(warranty.expires_at),
+        "expires_at": api_datetime(warranty.expires_at),
         "conditions": warranty.conditions,
         "review_note": warranty.review_note or None,
-        "reviewed_at": _iso(warranty.reviewed_at),
+        "reviewed_at": api_datetime(warranty.reviewed_at),
     }
 
 
@@ -35,7 +32,7 @@ def claim_public(claim: Claim) -> dict:
         "observed_value": claim.observed_value,
         "payout_credits": claim.payout_credits,
         "decision_note": claim.decision_note or None,
-        "decided_at": _iso(claim.decided_at),
+        "decided_at": api_datetime(claim.decided_at),
     }
 
 

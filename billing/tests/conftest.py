@@ -3,7 +3,6 @@ and a recording HTTP client at the stripe library's boundary for Checkout Sessio
 localstripe lacks. Webhooks are signed with the stripe library's own helper."""
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -15,18 +14,14 @@ import pytest
 import stripe
 from django.db.models import Sum
 
+from conftest import free_port
+
 WEBHOOK_SECRET = "whsec_test_synthos"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
 def stripe_server():
-    port = _free_port()
+    port = free_port()
     # localstripe saves its whole store to one fixed file (/tmp/localstripe.pickle), which
     # parallel test workers would corrupt: run it in memory only.
     launcher = (

@@ -179,7 +179,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "synthos.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",  # synthos.timestamps.API_DATETIME_FORMAT
 }
 
 ACCESS_TOKEN_LIFETIME = timedelta(hours=24)

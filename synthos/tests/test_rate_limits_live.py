@@ -1,7 +1,6 @@
 """Rate limits hold across processes: a real gunicorn with several workers sharing Redis."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,9 @@ import pytest
 from django.db import connection
 
 from accounts.services import api_key_create
+from conftest import free_port, redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def database_url() -> str:
@@ -45,7 +39,6 @@ def get(url: str, headers: dict) -> int:
 
 @pytest.fixture
 def gunicorn_server(settings):
-    from conftest import redis_url
 
     port = free_port()
     base_redis = redis_url().rsplit("/", 1)[0]
