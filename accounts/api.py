@@ -174,7 +174,9 @@ class TokenRefreshView(PublicAuthView):
 class MeView(APIView):
     @extend_schema(responses={200: UserOutput}, tags=["auth"])
     def get(self, request):
-        return Response(UserOutput(request.user).data)
+        # Read afresh: the authentication may have remembered the user for a few seconds, and a
+        # profile must show a change made a moment ago through another web process.
+        return Response(UserOutput(User.objects.get(pk=request.user.pk)).data)
 
     @extend_schema(request=MeUpdateInput, responses={200: UserOutput}, tags=["auth"])
     def patch(self, request):

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts import emails
 from accounts.models import ApiKey, EmailVerificationCode, User
 from billing.services import credit_account_open, welcome_grant
+from synthos.api.authentication import recent_identities
 from synthos.errors import ApplicationError, Conflict, InvalidInput, PermissionDeniedError, RateLimited
 
 API_KEY_PREFIX = "sk_live_"
@@ -236,6 +237,8 @@ def user_update(
         fields.append("password")
     if fields:
         user.save(update_fields=fields)
+    if "password" in fields:
+        recent_identities.forget_user(user.pk)
     return user
 
 
@@ -259,12 +262,14 @@ def user_close(*, user: User, password: str) -> None:
         user.is_active = False
         user.set_unusable_password()
         user.save()
+    recent_identities.forget_user(user.pk)
 
 
 # --- API keys --------------------------------------------------------------------------------
 
 
-def _key_digest(raw_key: str) -> str:
+def api_key_digest(raw_key: str) -> str:
+    """What is stored of a key (and what identifies it in the authentication's short memory)."""
     # API keys carry 190+ bits of randomness, so a fast unkeyed hash cannot be reversed.
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
@@ -275,7 +280,7 @@ def api_key_create(*, user: User, name: str) -> tuple[ApiKey, str]:
     if not name:
         raise InvalidInput("Validation failed: name is required.", details={"name": ["This field is required."]})
     raw_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    api_key = ApiKey.objects.create(user=user, name=name, prefix=raw_key[:12], key_hash=_key_digest(raw_key))
+    api_key = ApiKey.objects.create(user=user, name=name, prefix=raw_key[:12], key_hash=api_key_digest(raw_key))
     return api_key, raw_key
 
 
@@ -283,6 +288,8 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+    # Refused at once here; other web processes stop honouring it within API_AUTH_CACHE_SECONDS.
+    recent_identities.forget_user(api_key.user_id)
     return api_key
 
 
@@ -292,7 +299,7 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
         return None
     api_key = (
         ApiKey.objects.select_related("user", "user__credit_account")
-        .filter(key_hash=_key_digest(raw_key), revoked_at__isnull=True)
+        .filter(key_hash=api_key_digest(raw_key), revoked_at__isnull=True)
         .first()
     )
     if api_key is None:

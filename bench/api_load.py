@@ -16,6 +16,10 @@ seeds one account with a ready dataset and 60 succeeded validations, then starts
 Rate limits are raised with RATE_LIMIT_FREE so the throttle still runs but never refuses: any 429
 voids the run. Prints requests/s, p50 and p99 for each, and the ratios to the stock DRF list.
 
+The load generator: `wrk` when it is installed (`apt-get install wrk`; a small C program, so most of
+the 2 cores go to the servers; a Lua script adds the auth header and counts status codes), else
+the Python clients. `--generator python` forces the Python clients; the output names the one used.
+
 When Django imports this file as the URLconf (bench/api_load_settings.py sets ROOT_URLCONF), it
 defines the two comparison views and includes synthos.urls; nothing else runs then.
 """
@@ -26,9 +30,11 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -43,6 +49,7 @@ def _comparison_urlpatterns():
     from django.urls import include, path
     from rest_framework import pagination, permissions, serializers
     from rest_framework.generics import ListAPIView
+    from rest_framework.renderers import JSONRenderer
     from rest_framework_simplejwt.authentication import JWTAuthentication
 
     from validations.models import Validation
@@ -59,6 +66,7 @@ def _comparison_urlpatterns():
         authentication_classes = [JWTAuthentication]
         permission_classes = [permissions.IsAuthenticated]
         throttle_classes: list = []
+        renderer_classes = [JSONRenderer]  # stock DRF, whatever our settings choose
         serializer_class = StockValidationSerializer
         pagination_class = StockPagination
 
@@ -196,17 +204,94 @@ def _drive(port: int, path: str, headers: dict, *, clients: int, seconds: float,
     return {"latencies": latencies, "elapsed": elapsed, "statuses": statuses}
 
 
+# wrk: one connection per client, the auth header from the script's arguments, status codes
+# counted per thread; at the end one RESULT line with the latency distribution sampled at
+# WRK_QUANTILES evenly spaced quantiles (so rounds can be pooled into one distribution).
+WRK_QUANTILES = 1000
+WRK_SCRIPT = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args)
+  statuses = {}
+  if args[1] and args[1] ~= "" then wrk.headers[args[1]] = args[2] end
+  req = wrk.format("GET", wrk.path)
+end
+function request() return req end
+function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
+function done(summary, latency, requests)
+  local codes = {}
+  for _, thread in ipairs(threads) do
+    for code, count in pairs(thread:get("statuses")) do codes[code] = (codes[code] or 0) + count end
+  end
+  local parts = {}
+  for code, count in pairs(codes) do table.insert(parts, string.format('"%d": %d', code, count)) end
+  local e = summary.errors
+  local socket_errors = e.connect + e.read + e.write + e.timeout
+  local samples = {}
+  for k = 0, QUANTILES - 1 do
+    table.insert(samples, string.format("%d", latency:percentile((k + 0.5) * 100 / QUANTILES)))
+  end
+  io.write(string.format('RESULT {"requests": %d, "duration_us": %d, "socket_errors": %d, "statuses": {%s}, '
+    .. '"latency_us": [%s]}\\n', summary.requests, summary.duration, socket_errors, table.concat(parts, ", "),
+    table.concat(samples, ",")))
+end
+""".replace("QUANTILES", str(WRK_QUANTILES))
+
+
+def _drive_wrk(port: int, path: str, headers: dict, *, clients: int, seconds: float, script: str) -> dict:
+    (name, value), *rest = list(headers.items()) or [("", "")]
+    assert not rest, "the wrk script sends one header"
+    out = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(clients), "-d", f"{max(1, round(seconds))}s", "--timeout", "30s", "-s", script]
+        + [f"http://127.0.0.1:{port}{path}", "--", name, value],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT ")).removeprefix("RESULT "))
+    statuses = {int(code): count for code, count in result["statuses"].items()}
+    if result["socket_errors"]:
+        statuses[0] = result["socket_errors"]
+    weight = result["requests"] / WRK_QUANTILES
+    return {
+        # Each sampled quantile stands for an equal share of the round's requests.
+        "weighted": [(lat / 1e6, weight) for lat in result["latency_us"]],
+        "elapsed": result["duration_us"] / 1e6,
+        "requests": result["requests"],
+        "statuses": statuses,
+    }
+
+
+def _weighted_quantile(samples: list[tuple[float, float]], q: float) -> float:
+    samples = sorted(samples)
+    target = q * sum(weight for _, weight in samples)
+    seen = 0.0
+    for value, weight in samples:
+        seen += weight
+        if seen >= target:
+            return value
+    return samples[-1][0]
+
+
 def _combine(parts: list[dict]) -> dict:
-    latencies = sorted(lat for part in parts for lat in part["latencies"])
     statuses: dict[int, int] = {}
     for part in parts:
         for code, count in part["statuses"].items():
             statuses[code] = statuses.get(code, 0) + count
+    elapsed = sum(part["elapsed"] for part in parts)
+    if "weighted" in parts[0]:
+        samples = [sample for part in parts for sample in part["weighted"]]
+        requests = sum(part["requests"] for part in parts)
+        p50, p99 = _weighted_quantile(samples, 0.5), _weighted_quantile(samples, 0.99)
+    else:
+        latencies = sorted(lat for part in parts for lat in part["latencies"])
+        requests = len(latencies)
+        p50, p99 = statistics.median(latencies), latencies[max(0, int(len(latencies) * 0.99) - 1)]
     return {
-        "requests": len(latencies),
-        "rps": len(latencies) / sum(part["elapsed"] for part in parts),
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
+        "requests": requests,
+        "rps": requests / elapsed,
+        "p50_ms": p50 * 1000,
+        "p99_ms": p99 * 1000,
         "statuses": statuses,
     }
 
@@ -233,7 +318,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes (threads share them)")
     parser.add_argument("--database", default="synthos_bench_api")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk if installed")
     args = parser.parse_args()
+    generator = ("wrk" if shutil.which("wrk") else "python") if args.generator == "auto" else args.generator
 
     host_url = os.environ.get("DATABASE_HOST_URL", "postgres://postgres@127.0.0.1:5432")
     cache_url = os.environ.get("CACHE_URL", "redis://127.0.0.1:6379/0")
@@ -267,36 +354,39 @@ def main() -> None:
         ("stock DRF ListAPIView + ModelSerializer + JWT (50)", "/bench/stock/validations", auth),
         ("bare Django JsonResponse", "/bench/bare", {}),
     ]
+    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    script.write(WRK_SCRIPT)
+    script.close()
+
+    def drive(path: str, headers: dict, seconds: float) -> dict:
+        if generator == "wrk":
+            return _drive_wrk(args.port, path, headers, clients=args.clients, seconds=seconds, script=script.name)
+        return _drive(args.port, path, headers, clients=args.clients, seconds=seconds, processes=args.processes)
+
     try:
         _wait_up(args.port)
         time.sleep(5)  # let the worker finish booting: its start-up would eat the first target's CPU
         for _, path, headers in targets:  # warm up every worker's imports, connections and caches
-            _drive(args.port, path, headers, clients=args.clients, seconds=1, processes=args.processes)
+            drive(path, headers, 1)
         # Interleaved rounds: a load change on the machine hits every target alike.
         rounds: dict[str, list[dict]] = {name: [] for name, _, _ in targets}
         for _ in range(args.rounds):
             for name, path, headers in targets:
-                rounds[name].append(
-                    _drive(
-                        args.port,
-                        path,
-                        headers,
-                        clients=args.clients,
-                        seconds=args.seconds / args.rounds,
-                        processes=args.processes,
-                    )
-                )
+                rounds[name].append(drive(path, headers, args.seconds / args.rounds))
         results = {name: _combine(parts) for name, parts in rounds.items()}
     finally:
         gunicorn.terminate()
         worker.terminate()
         gunicorn.wait(timeout=15)
         worker.wait(timeout=15)
+        os.unlink(script.name)
 
     stock = results[targets[2][0]]
     print(
-        f"\n{args.clients} clients, {args.seconds:.0f} s per target in {args.rounds} interleaved rounds, "
-        f"gunicorn 2 sync workers, {os.cpu_count()} cores (the load generator shares them)\n"
+        f"\n{args.clients} clients ({'wrk' if generator == 'wrk' else 'Python load generator'}), "
+        f"{args.seconds:.0f} s per target in {args.rounds} interleaved rounds, "
+        f"gunicorn 2 sync workers, {os.cpu_count()} cores (the load generator shares them), "
+        f"load average {os.getloadavg()[0]:.1f}\n"
     )
     print(f"{'endpoint':<52} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'× stock':>8}  statuses")
     voided = False

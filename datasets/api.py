@@ -13,6 +13,7 @@ from datasets.models import Dataset
 from datasets.storage import get_storage
 from synthos.api.inputs import validated_input
 from synthos.errors import Conflict
+from synthos.timestamps import api_datetime
 
 PREVIEW_DEFAULT_LIMIT = 20
 
@@ -102,6 +103,49 @@ class PreviewOutput(serializers.Serializer):
     data = serializers.ListField(child=serializers.DictField())
 
 
+def _optional(value, convert):
+    return None if value is None else convert(value)
+
+
+def _column_output(column: dict) -> dict:
+    return {
+        "name": _optional(column["name"], str),
+        "dtype": _optional(column["dtype"], str),
+        "null_fraction": _optional(column["null_fraction"], float),
+        "distinct": _optional(column["distinct"], int),
+    }
+
+
+def dataset_output(dataset: Dataset, *, with_preview: bool = True) -> dict:
+    """What DatasetOutput (without the preview: DatasetListOutput) makes of a dataset, written out
+    by hand: this is a hot read path, and the DRF serializer costs about a millisecond a dataset.
+    The serializers stay as the documented schema; a test keeps the two equal."""
+    body = {
+        "id": dataset.id,
+        "name": dataset.name,
+        "description": dataset.description,
+        "filename": dataset.filename,
+        "format": dataset.format,
+        "compression": dataset.compression,
+        "size_bytes": dataset.size_bytes,
+        "status": dataset.status,
+        "error": dataset.error,
+        "declared_sha256": dataset.declared_sha256,
+        "sha256": dataset.sha256,
+        "expected_rows": dataset.expected_rows,
+        "row_count": dataset.row_count,
+        "columns": [_column_output(column) for column in dataset.columns],
+        "warnings": [_optional(warning, str) for warning in dataset.warnings],
+        "created_at": api_datetime(dataset.created_at),
+        "updated_at": api_datetime(dataset.updated_at),
+        "uploaded_at": api_datetime(dataset.uploaded_at),
+        "inspected_at": api_datetime(dataset.inspected_at),
+    }
+    if with_preview:
+        body["preview"] = dataset.preview  # JSON objects: string keys, values as stored
+    return body
+
+
 def _signed(request, signed) -> dict:
     # The local backend signs a path on this server; S3 URLs are already absolute.
     return {
@@ -127,6 +171,10 @@ class DatasetListView(ListAPIView):
             user=self.request.user, status=query.get("status"), search=query.get("search")
         ).defer("preview")
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([dataset_output(dataset, with_preview=False) for dataset in page])
+
     @extend_schema(
         parameters=[DatasetListQuery],
         responses={200: DatasetListOutput(many=True)},
@@ -146,7 +194,7 @@ class DatasetListView(ListAPIView):
     def post(self, request):
         data = validated_input(DatasetCreateInput, request)
         dataset, upload = services.dataset_create(owner=request.user, **data)
-        body = {"dataset": DatasetOutput(dataset).data, "upload": _signed(request, upload)}
+        body = {"dataset": dataset_output(dataset), "upload": _signed(request, upload)}
         return Response(DatasetCreatedOutput(body).data, status=status.HTTP_201_CREATED)
 
 
@@ -154,7 +202,7 @@ class DatasetDetailView(APIView):
     @extend_schema(responses={200: DatasetOutput}, tags=["datasets"], operation_id="datasets_retrieve")
     def get(self, request, dataset_id: str):
         dataset = selectors.dataset_get_for_user(user=request.user, dataset_id=dataset_id)
-        return Response(DatasetOutput(dataset).data)
+        return Response(dataset_output(dataset))
 
     @extend_schema(responses={204: None}, tags=["datasets"], operation_id="datasets_destroy")
     def delete(self, request, dataset_id: str):
@@ -174,7 +222,7 @@ class DatasetCompleteView(APIView):
     def post(self, request, dataset_id: str):
         dataset = selectors.dataset_get_for_user(user=request.user, dataset_id=dataset_id)
         dataset = services.dataset_complete(dataset=dataset)
-        return Response(DatasetOutput(dataset).data, status=status.HTTP_202_ACCEPTED)
+        return Response(dataset_output(dataset), status=status.HTTP_202_ACCEPTED)
 
 
 class DatasetPreviewView(APIView):

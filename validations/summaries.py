@@ -1,8 +1,16 @@
 """A validation as the API, outbound webhooks and the CLI see it: plain dicts from summary columns.
 
 The list endpoint is a hot path, so rows come from `.values(*SUMMARY_COLUMNS)` with no model
-instance and no serializer per row; `validations.api.ValidationOutput` documents the shape.
+instance and no serializer per row; `validations.api.ValidationOutput` documents the shape. On
+PostgreSQL the list goes one step further: the database writes each summary as JSON text
+(`SUMMARY_JSON_SQL`, the same shape as `summary_from_row`, kept equal by a test) and the renderer
+splices it in, so no timestamp, JSON column or row is turned into Python objects and back.
 """
+
+import orjson
+from django.db import connections
+from django.db.models import QuerySet, TextField
+from django.db.models.expressions import RawSQL
 
 from synthos.timestamps import api_datetime
 from validations.models import Validation
@@ -58,3 +66,66 @@ def validation_summary(validation: Validation) -> dict:
 def validation_detail(validation: Validation) -> dict:
     report = validation.report if validation.status == Validation.Status.SUCCEEDED else None
     return {**validation_summary(validation), "report": report}
+
+
+def _sql_timestamp(column: str, zone: str = "Z") -> str:
+    # synthos.timestamps.API_DATETIME_FORMAT, written by PostgreSQL.
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"{zone}"')"""
+
+
+def _summary_json_sql() -> str:
+    def column(name: str) -> str:
+        return f'"{Validation._meta.db_table}"."{name}"'
+
+    fields = {
+        "id": column("id"),
+        "dataset_id": column("dataset_id"),
+        "dataset_name": column("dataset_name"),
+        "reference_dataset_id": column("reference_dataset_id"),
+        "tier": column("tier"),
+        "target_column": f"NULLIF({column('target_column')}, '')",
+        "text_column": f"NULLIF({column('text_column')}, '')",
+        "status": column("status"),
+        "progress": column("progress"),
+        "stage": column("stage"),
+        "error": f"NULLIF({column('error')}, '')",
+        "credits_charged": column("credits_charged"),
+        "credits_refunded": column("credits_refunded"),
+        "quality_score": column("quality_score"),
+        "collapse_risk": f"CASE WHEN {column('collapse_score')} IS NULL THEN NULL ELSE json_build_object("
+        f"'score', {column('collapse_score')}, 'level', {column('collapse_level')}) END",
+        "prediction": column("prediction"),
+        "gate": column("gate"),
+        "created_at": _sql_timestamp(column("created_at")),
+        "started_at": _sql_timestamp(column("started_at")),
+        "finished_at": _sql_timestamp(column("finished_at")),
+        "canceled_at": _sql_timestamp(column("canceled_at")),
+    }
+    return "json_build_object(" + ", ".join(f"'{key}', {sql}" for key, sql in fields.items()) + ")::text"
+
+
+# A validation's summary as JSON text, written by PostgreSQL (see summary_values).
+SUMMARY_JSON_SQL = _summary_json_sql()
+# Its created_at as ISO-8601 text, the cursor position synthos.api.pagination reads.
+CURSOR_POSITION_SQL = _sql_timestamp(f'"{Validation._meta.db_table}"."created_at"', zone="+00:00")
+
+
+def summary_values(validations: QuerySet[Validation]) -> QuerySet:
+    """These validations as `.values()` rows for `summary_from_values` and the cursor paginator.
+
+    On PostgreSQL a row is its summary as JSON text plus its cursor position as text; elsewhere
+    the summary columns (with `created_at`, the position)."""
+    if connections[validations.db].vendor == "postgresql":
+        return validations.values(
+            summary_json=RawSQL(SUMMARY_JSON_SQL, (), TextField()),
+            cursor_position=RawSQL(CURSOR_POSITION_SQL, (), TextField()),
+        )
+    return validations.values(*SUMMARY_COLUMNS)
+
+
+def summary_from_values(row: dict) -> dict | orjson.Fragment:
+    """A `summary_values` row as the API shows it: the database's JSON as an orjson Fragment
+    (synthos.api.renderers writes it as is), or the dict of `summary_from_row`."""
+    if "summary_json" in row:
+        return orjson.Fragment(row["summary_json"])
+    return summary_from_row(row)

@@ -9,6 +9,13 @@ class CursorPagination(pagination.CursorPagination):
     max_page_size = 100
     ordering = ("-created_at", "-pk")
 
+    def _get_position_from_instance(self, instance, ordering):
+        # A hot list can bring each row's position already written as text (validations.summaries),
+        # so no timestamp is parsed per row just to find the last one's.
+        if isinstance(instance, dict) and "cursor_position" in instance:
+            return instance["cursor_position"]
+        return super()._get_position_from_instance(instance, ordering)
+
     def get_paginated_response(self, data):
         from rest_framework.response import Response
 

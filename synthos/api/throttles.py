@@ -44,13 +44,27 @@ return {second, minute}
 """
 
 
+def _both_windows_script(backend: RedisCache):
+    """The script bound to one Redis client, kept on the cache backend for the life of the process.
+
+    Django's RedisCache builds a new client object per call (it registers some 170 response
+    callbacks each time); one kept client reuses its connection pool, and the registered script
+    runs by its SHA (EVALSHA) instead of sending its source with every request.
+    """
+    script = getattr(backend, "_synthos_both_windows", None)
+    if script is None:
+        script = backend._cache.get_client(write=True).register_script(_BOTH_WINDOWS)
+        backend._synthos_both_windows = script
+    return script
+
+
 def windows_hit(second_key: str, minute_key: str, *, per_second: int) -> tuple[int, int]:
     """Count one hit in both windows; returns (hits this second, hits this minute)."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         keys = [backend.make_and_validate_key(second_key), backend.make_and_validate_key(minute_key)]
-        client = backend._cache.get_client(keys[0], write=True)
-        second, minute = client.eval(_BOTH_WINDOWS, 2, *keys, SECOND_WINDOW_TTL, MINUTE_WINDOW_TTL, per_second)
+        script = _both_windows_script(backend)
+        second, minute = script(keys=keys, args=[SECOND_WINDOW_TTL, MINUTE_WINDOW_TTL, per_second])
         return int(second), int(minute)
     second = window_hit(second_key, ttl=SECOND_WINDOW_TTL)
     if second > per_second:

@@ -173,7 +173,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["synthos.api.throttles.TierRateThrottle"],
     "DEFAULT_PARSER_CLASSES": ["synthos.api.parsers.JSONObjectParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's JSON, written by orjson (synthos/api/renderers.py).
+    "DEFAULT_RENDERER_CLASSES": ["synthos.api.renderers.FastJSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "synthos.api.pagination.CursorPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "synthos.api.errors.api_exception_handler",
@@ -225,6 +226,12 @@ RATE_LIMITS = {
     tier: tuple(int(part) for part in env.str(f"RATE_LIMIT_{tier.upper()}", default=default).split("/"))
     for tier, default in {"free": "60/10", "pro": "300/30", "enterprise": "1000/100"}.items()
 }
+# How long a web process remembers who a JWT's user or an API key is (and the tier) before it
+# asks the database again: the most a revoked key, a closed account or a password change (every
+# token revoked) can still be honoured by another process. 0 asks on every request.
+API_AUTH_CACHE_SECONDS = env.float("API_AUTH_CACHE_SECONDS", default=3.0)
+if not 0 <= API_AUTH_CACHE_SECONDS <= 10:
+    raise ImproperlyConfigured("API_AUTH_CACHE_SECONDS must be between 0 and 10 (seconds a revoked key may live on).")
 # Unauthenticated auth endpoints, per client IP (a team behind one NAT must fit).
 AUTH_RATE_LIMIT_PER_IP_PER_MINUTE = env.int("AUTH_RATE_LIMIT_PER_IP_PER_MINUTE", default=60)
 LOGIN_FAILURES_BEFORE_LOCK = env.int("LOGIN_FAILURES_BEFORE_LOCK", default=10)

@@ -25,6 +25,9 @@ if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     )
     CACHES["default"]["LOCATION"] = f"{_base.rstrip('/')}/{int(_worker.removeprefix('gw')) + 2}"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+# Tests change users and keys behind the services' backs: every request asks the database
+# (synthos/tests/test_api_fast_paths.py turns the memory on where it is under test).
+API_AUTH_CACHE_SECONDS = 0
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
