@@ -1,21 +1,35 @@
-"""Build the learning-curve bank and the conformal constants in prediction/calibration.json.
+"""Build the learning-curve bank and the calibration constants in prediction/calibration.json.
 
-    python bench/build_curve_bank.py            # full bank (needs statsmodels; ~10 min on 2 cores)
-    python bench/build_curve_bank.py --smoke    # tiny input (breast_cancer, 100 rows), writes nothing
+    python bench/build_curve_bank.py              # measure the bank (statsmodels, plotnine), then calibrate
+    python bench/build_curve_bank.py --resume     # keep the bank's entries, measure the missing ones
+    python bench/build_curve_bank.py --calibrate  # calibrate from the committed bench/curve_bank.jsonl only
+    python bench/build_curve_bank.py --smoke      # tiny input (breast_cancer, 100 rows), writes nothing
 
-For each bank dataset (bench/real_data.py BANK: scikit-learn's bundled tables and statsmodels'
-bundled ones; never the held-out bench sets), several file sizes, injected label-noise rates and
-seeds: a random "file" of n rows is drawn, the rest of the table is fresh data from the same
-source (with the same noise injected); the prediction's expected value and bootstrap spread come
-from predict_outcome on the file, the actual value from the baseline trained on the file and
-scored on the fresh rows. The conformal score of a curve is |actual - expected| / max(spread,
-floor); q per metric and size band is their split-conformal 90% quantile (conformal.py).
+Bank sources (bench/real_data.py BANK; never the held-out bench sets): scikit-learn's, statsmodels'
+and plotnine's bundled tables, and scikit-learn generators (clean separable, clean but overlapping,
+regression), at several file sizes, injected label-noise rates and seeds. For each: a random
+"file" of n rows is drawn, the rest of the source (up to FRESH_CAP rows) is fresh data with the
+same noise injected. The bank keeps what the prediction is made from (the learning curve's raw
+split x size scores, measured by predict.measure_curve exactly as a validation does), the actual
+score of the baseline trained on the file and scored on the fresh rows, and the label-noise
+features of the file (label_noise.noise_features) with its injected rate.
+
+Calibration (``calibrate``), per metric:
+- blend: the share of the curve's extrapolated gain (beyond the largest measured size) that best
+  predicts the actual score (least squares, clipped to [0, 1]);
+- per file-size band: the split-conformal 90% quantile q of |actual - expected| / max(scale, floor),
+  where scale combines the bootstrap spread and the largest size's standard error (predict.py).
+Label noise, per file-size band: least-squares coefficients of the injected rate on the noise
+features (label_noise.py), fitted on files whose labels are clean (separable or overlapping) or
+carry injected noise.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import random
 import sys
 import time
 from multiprocessing import get_context
@@ -26,122 +40,280 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.real_data import BANK, LOADERS, inject_noise  # noqa: E402
-from validations.engine.prediction import conformal  # noqa: E402
-from validations.engine.prediction.baselines import (
+from validations.engine.prediction import conformal, label_noise  # noqa: E402
+from validations.engine.prediction.baselines import (  # noqa: E402
     is_classification_target,
     labels_of,
     make_model,
-    plan_features,
     score,
-    single_threaded,  # noqa: E402
+    single_threaded,
 )
-from validations.engine.prediction.label_noise import estimate  # noqa: E402
-from validations.engine.prediction.predict import predict_outcome  # noqa: E402
+from validations.engine.prediction.predict import (  # noqa: E402
+    curve_parts,
+    interval_scale,
+    measure_curve,
+    point_estimate,
+    prepare,
+)
 
-SIZES = (100, 200, 400)
-RATES = (0.0, 0.1, 0.2)
-SEEDS = (1, 2)
-MIN_FRESH = 50
-FRESH_CAP = 5_000
+SIZES = (200, 1_000, 5_000)
+RATES = (0.0, 0.1, 0.2, 0.3)
+SEEDS = (1,)
+MIN_FRESH = 100
+FRESH_CAP = 20_000
 FLOORS = {"accuracy": 0.005, "r2": 0.01}
-BANDS = (0, 300)  # lower edges of the size bands (rows)
+BANDS = (0, 500, 2_500)  # lower edges of the file-size bands (rows)
+ALPHA = 0.1
+MIN_BAND_CURVES = 19  # the 90% quantile of 19 scores is the second largest
 BANK_PATH = Path(__file__).with_name("curve_bank.jsonl")
+# No file here is large enough for the time budget to cut its curve on an idle machine; a generous
+# budget keeps a busy machine from cutting it either, so the bank does not depend on the load.
+UNHURRIED_S = 600.0
 
 
-def one_curve(job: tuple[str, int, float, int]) -> dict | None:
-
-    name, n, rate, seed = job
+def measure(
+    name: str, n: int, rate: float, seed: int, *, with_curve: bool = True, noise_everywhere: bool = True
+) -> dict | None:
+    """One bank entry (None when the file supports no prediction); without the curve (and actual)
+    when ``with_curve`` is false, for label-noise-only entries."""
     frame, target = LOADERS[name]()
     classification = is_classification_target(frame[target])
     rng = np.random.default_rng(seed)
     frame = frame[rng.permutation(frame.height)]
-    frame = inject_noise(frame, target, rate, rng, classification=classification)
-    file, fresh = frame[:n], frame[n : n + FRESH_CAP]
-    noise = estimate(file, target=target) if classification else None
-    prediction, reason = predict_outcome(file, target=target, noise=noise if noise and "reason" not in noise else None)
-    if prediction is None:
+    if noise_everywhere:
+        frame = inject_noise(frame, target, rate, rng, classification=classification)
+        file, fresh = frame[:n], frame[n : n + FRESH_CAP]
+    else:
+        file, fresh = inject_noise(frame[:n], target, rate, rng, classification=classification), frame[n:]
+        fresh = fresh[:FRESH_CAP]
+    prepared = prepare(file, target=target, text_column=None)
+    if isinstance(prepared, str):
         return None
-    features = plan_features(file, target=target)
-    with single_threaded():
-        model = make_model(features.kind).fit(features.matrix(file), labels_of(file, features))
-        actual = score(features, model, features.matrix(fresh), labels_of(fresh, features))
-    return {
-        "dataset": name,
-        "n": n,
-        "rate": rate,
-        "seed": seed,
-        "metric": prediction["metric"],
-        "expected": prediction["expected"],
-        "spread": prediction["spread"],
-        "actual": round(actual, 6),
-        "family": prediction["curve_family"],
-        "n_fresh": fresh.height,
-    }
+    file, features = prepared
+    entry = {"dataset": name, "n": n, "rate": rate, "seed": seed, "metric": features.metric}
+    if with_curve:
+        with single_threaded():
+            curve = measure_curve(features, file, progress=lambda stage, percent: None, time_budget_s=UNHURRIED_S)
+            model = make_model(features.kind).fit(features.matrix(file), labels_of(file, features))
+            fresh = fresh.filter(fresh[target].is_not_null())
+            actual = score(features, model, features.matrix(fresh), labels_of(fresh, features))
+        entry |= {
+            "sizes": [int(s) for s in curve["sizes"]],
+            "scores": [[round(float(v), 6) for v in row] for row in curve["scores"]],
+            "actual": round(actual, 6),
+            "n_fresh": fresh.height,
+        }
+    noise = label_noise.estimate(file, target=target) if classification else {}
+    return entry | {"noise_features": noise.get("features")}
 
 
-def jobs(smoke: bool) -> list[tuple[str, int, float, int]]:
+Job = tuple[str, int, float, int, bool]
+
+
+def one_curve(job: Job) -> dict | None:
+    name, n, rate, seed, with_curve = job
+    try:
+        return measure(name, n, rate, seed, with_curve=with_curve)
+    except Exception as exc:  # noqa: BLE001 - one broken source must not stop a 20-minute rebuild
+        print(f"skipped {job}: {exc!r}", flush=True)
+        return None
+
+
+def jobs(smoke: bool) -> list[Job]:
+    """Every source at every size it allows, one seed; at 5,000 rows a curve only at half the noise
+    rates (the rest: label noise only). 143 jobs; the committed bank holds 106 of them (measured in
+    about an hour on a shared, heavily loaded 2-core machine, then stopped); --resume adds the rest."""
     if smoke:
-        return [("breast_cancer", 100, 0.0, 1)]
+        return [("breast_cancer", 100, 0.0, 1, True)]
     out = []
     for name in BANK:
-        rows = LOADERS[name]()[0].height
+        frame, target = LOADERS[name]()
+        classification = is_classification_target(frame[target])
+        rates = RATES if classification else RATES[:3]
         for n in SIZES:
-            if n + MIN_FRESH <= rows:
-                out += [(name, n, rate, seed) for rate in RATES for seed in SEEDS]
+            if n + MIN_FRESH > frame.height:
+                continue
+            for seed in SEEDS:
+                for i, rate in enumerate(rates):
+                    with_curve = n < 5_000 or i % 2 == 0
+                    if with_curve or classification:  # a regression entry without its curve has nothing
+                        out.append((name, n, rate, seed, with_curve))
     return out
 
 
 def calibrate(curves: list[dict]) -> dict:
+    """{"metrics": {metric: {blend, bands}}, "label_noise": {coefficients, ...}} from bank entries."""
     metrics = {}
     for metric, floor in FLOORS.items():
-        rows = [c for c in curves if c["metric"] == metric]
+        rows = [c for c in curves if c["metric"] == metric and c.get("scores")]
+        parts = [
+            curve_parts({"sizes": np.array(c["sizes"]), "scores": np.array(c["scores"])}, rows=c["n"]) for c in rows
+        ]
+        shares = fit_shares(rows, parts)
+        scored = [
+            (c["n"], conformal.nonconformity(point_estimate(p, **shares), c["actual"], interval_scale(p), floor))
+            for c, p in zip(rows, parts, strict=True)
+        ]
         bands = []
         for i, low in enumerate(BANDS):
             high = BANDS[i + 1] if i + 1 < len(BANDS) else float("inf")
-            band = [c for c in rows if low <= c["n"] < high]
-            scores = [conformal.nonconformity(c["expected"], c["actual"], c["spread"], floor) for c in band]
-            q = conformal.conformal_quantile(scores, 0.1) if scores else float("inf")
-            if not np.isfinite(q):  # too few curves for a finite quantile: fall back to all sizes
-                scores = [conformal.nonconformity(c["expected"], c["actual"], c["spread"], floor) for c in rows]
-                q = conformal.conformal_quantile(scores, 0.1)
-            bands.append({"min_rows": low, "q": round(float(q), 4), "floor": floor, "curves": len(band)})
-        metrics[metric] = {"bands": bands}
-    return metrics
+            band = [s for n, s in scored if low <= n < high]
+            # A band with fewer curves than MIN_BAND_CURVES would take its q from its largest one
+            # or two scores alone; it uses the quantile of all sizes instead.
+            pooled = len(band) < MIN_BAND_CURVES
+            q = conformal.conformal_quantile([s for _, s in scored] if pooled else band, ALPHA)
+            bands.append(
+                {"min_rows": low, "q": round(float(q), 4), "floor": floor, "curves": len(band), "pooled": pooled}
+            )
+        metrics[metric] = {**shares, "curves": len(rows), "bands": bands}
+    return {"metrics": metrics, "label_noise": calibrate_noise(curves)}
+
+
+def fit_shares(rows: list[dict], parts: list[dict]) -> dict[str, float]:
+    """The point estimate's shares of the curve's and the local slope's gains: non-negative least
+    squares of the actual score's gain over the largest measured size."""
+    from scipy.optimize import nnls
+
+    gains = np.array([[p["extrapolated"] - p["last"], p["local_gain"]] for p in parts])
+    miss = np.array([c["actual"] - p["last"] for c, p in zip(rows, parts, strict=True)])
+    shares, _ = nnls(gains, miss)
+    return {"blend": round(float(min(shares[0], 2.0)), 4), "local": round(float(min(shares[1], 2.0)), 4)}
+
+
+def calibrate_noise(curves: list[dict]) -> dict:
+    """Least-squares coefficients of the injected rate on the noise features, per file-size band.
+
+    Which features enter, and whether the bands share one fit, is chosen by leave-one-source-out
+    error on the bank (each source's files predicted by a fit on the other sources), so the choice
+    rewards what carries over to tables the bank has never seen.
+    """
+    rows = [c for c in curves if c.get("noise_features")]
+    subsets = [s for k in range(1, 5) for s in itertools.combinations(label_noise.FEATURES, k)]
+    scored = []
+    for subset in subsets:
+        for shared in (True, False):
+            errors = [
+                abs(_fit_for(c, [r for r in rows if r["dataset"] != c["dataset"]], subset, shared)[1]) for c in rows
+            ]
+            scored.append((float(np.mean(errors)), shared, subset))
+    lodo, shared, subset = min(scored, key=lambda t: (round(t[0], 6), -t[1], len(t[2])))
+    bands = []
+    for i, low in enumerate(BANDS):
+        band = [c for c in rows if _band(c["n"]) == i]
+        coefficients = _fit(rows if shared else band or rows, subset)
+        errors = [abs(_apply(coefficients, c["noise_features"]) - c["rate"]) for c in band]
+        bands.append(
+            {
+                "min_rows": low,
+                "coefficients": coefficients,
+                "files": len(band),
+                "bank_mae_points": round(float(np.mean(errors)) * 100, 3) if band else None,
+            }
+        )
+    return {
+        "bands": bands,
+        "files": len(rows),
+        "features": list(subset),
+        "bands_share_one_fit": shared,
+        "leave_one_source_out_mae_points": round(lodo * 100, 3),
+    }
+
+
+def _band(n: int) -> int:
+    return max(i for i, low in enumerate(BANDS) if n >= low)
+
+
+def _fit(rows: list[dict], subset: tuple[str, ...]) -> dict[str, float]:
+    x = np.array([[1.0] + [c["noise_features"][f] for f in subset] for c in rows])
+    y = np.array([c["rate"] for c in rows])
+    solved, *_ = np.linalg.lstsq(x, y, rcond=None)
+    coefficients = dict.fromkeys(("intercept", *label_noise.FEATURES), 0.0)
+    for name, value in zip(("intercept", *subset), solved, strict=True):
+        coefficients[name] = round(float(value), 6)
+    return coefficients
+
+
+def _apply(coefficients: dict[str, float], features: dict[str, float]) -> float:
+    value = coefficients["intercept"] + sum(coefficients[f] * features[f] for f in label_noise.FEATURES)
+    return min(0.5, max(0.0, value))
+
+
+def _fit_for(row: dict, train: list[dict], subset: tuple[str, ...], shared: bool) -> tuple[float, float]:
+    """(estimate, error) for one file from a fit on ``train`` (its size band's part unless shared)."""
+    same = [r for r in train if _band(r["n"]) == _band(row["n"])]
+    coefficients = _fit(train if shared or len(same) <= len(subset) + 2 else same, subset)
+    estimate = _apply(coefficients, row["noise_features"])
+    return estimate, estimate - row["rate"]
+
+
+def measure_all(todo: list[Job], *, processes: int, resume: bool) -> list[dict]:
+    """Measure the jobs, appending each entry to the bank as it is made (so a stopped rebuild
+    resumes with --resume); the bank is rewritten sorted at the end. Smoke runs write nothing."""
+    smoke = todo == jobs(True)
+    done: dict[tuple, dict] = {}
+    if resume and BANK_PATH.exists():
+        for line in BANK_PATH.read_text().splitlines():
+            entry = json.loads(line)
+            done[(entry["dataset"], entry["n"], entry["rate"], entry["seed"], "scores" in entry)] = entry
+    missing = [job for job in todo if job not in done]
+    random.Random(0).shuffle(missing)  # mixed sizes, so the pool's two workers finish together
+    sink = None if smoke else BANK_PATH.open("a" if resume else "w")
+    try:
+        if processes > 1 and len(missing) > 1:
+            # spawn, not fork: a forked child of a process whose OpenMP runtime is up deadlocks.
+            with get_context("spawn").Pool(processes) as pool:
+                results = pool.imap_unordered(one_curve, missing, chunksize=1)
+                made = [_keep(entry, sink) for entry in results]
+        else:
+            made = [_keep(one_curve(job), sink) for job in missing]
+    finally:
+        if sink:
+            sink.close()
+    curves = [c for c in made if c] + [done[job] for job in todo if job in done]
+    curves.sort(key=lambda c: (c["dataset"], c["n"], c["rate"], c["seed"], "scores" in c))
+    if not smoke:
+        BANK_PATH.write_text("".join(json.dumps(c) + "\n" for c in curves))
+    return curves
+
+
+def _keep(entry: dict | None, sink) -> dict | None:  # noqa: ANN001 - an open text file or None
+    if entry and sink:
+        sink.write(json.dumps(entry) + "\n")
+        sink.flush()
+    return entry
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--calibrate", action="store_true", help="recalibrate from the existing bank only")
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--resume", action="store_true", help="keep the bank's entries, measure only the missing")
     options = parser.parse_args()
     started = time.perf_counter()
-    todo = jobs(options.smoke)
-    if options.processes > 1 and len(todo) > 1:
-        # spawn, not fork: a forked child of a process whose OpenMP runtime is up deadlocks.
-        with get_context("spawn").Pool(options.processes) as pool:
-            curves = [c for c in pool.map(one_curve, todo, chunksize=1) if c]
+    if options.calibrate:
+        curves = [json.loads(line) for line in BANK_PATH.read_text().splitlines() if line]
     else:
-        curves = [c for c in map(one_curve, todo) if c]
+        curves = measure_all(jobs(options.smoke), processes=options.processes, resume=options.resume)
     print(f"{len(curves)} curves in {time.perf_counter() - started:.1f} s")
     if options.smoke:
-        print(json.dumps(curves))
+        print(json.dumps(curves)[:2000])
         return
-    BANK_PATH.write_text("".join(json.dumps(c) + "\n" for c in curves))
     result = {
         "made_by": "bench/build_curve_bank.py",
         "inputs": {
-            "datasets": BANK,
-            "sizes": SIZES,
-            "noise_rates": RATES,
-            "seeds": SEEDS,
+            "datasets": sorted({c["dataset"] for c in curves}),
+            "sizes": sorted({c["n"] for c in curves}),
+            "noise_rates": sorted({c["rate"] for c in curves}),
+            "seeds": sorted({c["seed"] for c in curves}),
             "bank": "bench/curve_bank.jsonl",
             "curves": len(curves),
         },
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "metrics": calibrate(curves),
+        **calibrate(curves),
     }
     conformal.CALIBRATION_PATH.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result["metrics"], indent=2))
+    print(json.dumps({k: result[k] for k in ("metrics", "label_noise")}, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Acceptance bench of the training-outcome prediction and the label-noise estimate.
 
-    python bench/prediction.py            # held-out real datasets (needs statsmodels)
-    python bench/prediction.py --smoke    # tiny input (200 rows of scikit-learn's digits, 0 vs 1)
+    python bench/prediction.py                    # held-out real datasets (requirements-bench.txt)
+    python bench/prediction.py --cache DIR        # keep measured curves and probabilities in DIR, reuse them
+    python bench/prediction.py --smoke            # tiny input (200 rows of scikit-learn's digits, 0 vs 1)
 
 Held-out datasets (bench/real_data.py HELD_OUT) are never in the calibration bank. For each
 dataset, size (200 / 1,000 / 5,000 rows) and seed: a random file of n rows is drawn and the rest
@@ -10,34 +11,44 @@ trained on the file and scored on the fresh rows (actual), and compared with the
 from the file alone. Printed by size: MAE (points), empirical coverage of the 90% interval, mean
 interval width (points). Label noise: labels of classification files are replaced at injected
 rates 0-30% and the estimated fraction is compared with the injected rate (MAE in points).
+
+A prediction here is made exactly as predict_outcome makes it (prepare, measure_curve,
+prediction_from_curve, with the file's label-noise estimate as ceiling). ``--cache`` keeps the slow
+parts, each file's measured learning curve and actual score and its out-of-fold class
+probabilities, so a recalibration can be benched without refitting; everything after them (curve
+fits, interval, noise estimate) is recomputed on every run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.build_curve_bank import UNHURRIED_S  # noqa: E402
 from bench.real_data import HELD_OUT, LOADERS, inject_noise  # noqa: E402
-from validations.engine.prediction.baselines import (
+from validations.engine.prediction.baselines import (  # noqa: E402
+    Features,
     is_classification_target,
     labels_of,
     make_model,
-    plan_features,
     score,
-    single_threaded,  # noqa: E402
+    single_threaded,
 )
-from validations.engine.prediction.label_noise import estimate  # noqa: E402
-from validations.engine.prediction.predict import predict_outcome  # noqa: E402
+from validations.engine.prediction.label_noise import estimate, out_of_fold_probabilities  # noqa: E402
+from validations.engine.prediction.predict import measure_curve, prediction_from_curve, prepare  # noqa: E402
 
 SIZES = (200, 1_000, 5_000)
-SEEDS = {200: (11, 12, 13), 1_000: (11, 12), 5_000: (11,)}
+SEEDS = {200: (11, 12, 13), 1_000: (11, 12), 5_000: (11, 12)}
 RATES = (0.0, 0.1, 0.2, 0.3)
 MIN_FRESH = 500
 FRESH_CAP = 20_000
@@ -52,20 +63,26 @@ def _draw(name: str, n: int, seed: int, rate: float = 0.0):
     return file, frame[n : n + FRESH_CAP], target, classification
 
 
-def prediction_job(job: tuple[str, int, int]) -> dict | None:
-
-    name, n, seed = job
+def prediction_job(job: tuple[str, int, int, Path | None]) -> dict | None:
+    name, n, seed, cache = job
     file, fresh, target, classification = _draw(name, n, seed)
-    noise = estimate(file, target=target) if classification else None
-    started = time.perf_counter()
-    prediction, reason = predict_outcome(file, target=target, noise=noise if noise and "reason" not in noise else None)
-    seconds = time.perf_counter() - started
-    if prediction is None:
-        return {"dataset": name, "n": n, "reason": reason}
-    features = plan_features(file, target=target)
-    with single_threaded():
-        model = make_model(features.kind).fit(features.matrix(file), labels_of(file, features))
-        actual = score(features, model, features.matrix(fresh), labels_of(fresh, features))
+    noise = _estimate(file, target, cache, (name, n, seed, 0.0)) if classification else None
+    prepared = prepare(file, target=target, text_column=None)
+    if isinstance(prepared, str):
+        return {"dataset": name, "n": n, "reason": prepared}
+    file, features = prepared
+    path = cache / "curves" / f"{name}_{n}_{seed}.json" if cache else None
+    if path and path.exists():
+        measured = json.loads(path.read_text())
+    else:
+        measured = _measure(features, file, fresh, {"dataset": name, "n": n, "seed": seed})
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(measured))
+    curve = {"sizes": np.array(measured["sizes"]), "scores": np.array(measured["scores"]), "subsampled": None}
+    prediction = prediction_from_curve(
+        curve, features=features, rows=file.height, noise=noise if noise and "reason" not in noise else None
+    )
     low, high = prediction["interval"]
     return {
         "dataset": name,
@@ -75,15 +92,32 @@ def prediction_job(job: tuple[str, int, int]) -> dict | None:
         "expected": prediction["expected"],
         "low": low,
         "high": high,
-        "actual": actual,
-        "seconds": seconds,
+        "actual": measured["actual"],
+        "seconds": measured["seconds"],
     }
 
 
-def noise_job(job: tuple[str, int, int, float]) -> dict:
-    name, n, seed, rate = job
+def _measure(features: Features, file: pl.DataFrame, fresh: pl.DataFrame, key: dict) -> dict:
+    """The file's learning curve (as a validation measures it) and the baseline's score on fresh rows."""
+    started = time.perf_counter()
+    with single_threaded():
+        curve = measure_curve(features, file, progress=lambda stage, percent: None, time_budget_s=UNHURRIED_S)
+        seconds = time.perf_counter() - started
+        model = make_model(features.kind).fit(features.matrix(file), labels_of(file, features))
+        actual = score(features, model, features.matrix(fresh), labels_of(fresh, features))
+    return key | {
+        "sizes": [int(v) for v in curve["sizes"]],
+        "scores": [[round(float(v), 6) for v in row] for row in curve["scores"]],
+        "actual": round(actual, 6),
+        "n_fresh": fresh.height,
+        "seconds": round(seconds, 1),
+    }
+
+
+def noise_job(job: tuple[str, int, int, float, Path | None]) -> dict:
+    name, n, seed, rate, cache = job
     file, _, target, _ = _draw(name, n, seed, rate)
-    result = estimate(file, target=target)
+    result = _estimate(file, target, cache, (name, n, seed, rate))
     return {
         "dataset": name,
         "n": n,
@@ -93,7 +127,25 @@ def noise_job(job: tuple[str, int, int, float]) -> dict:
     }
 
 
+def _estimate(file: pl.DataFrame, target: str, cache: Path | None, key: tuple) -> dict:
+    """label_noise.estimate, with the out-of-fold probabilities kept in ``cache`` when given."""
+    if cache is None:
+        return estimate(file, target=target)
+    path = cache / "probabilities" / ("_".join(str(k) for k in key) + ".npy")
+
+    def probabilities_of(features: Features, x: Any, labels: np.ndarray) -> np.ndarray:
+        if path.exists():
+            return np.load(path)
+        probabilities = out_of_fold_probabilities(features, x, labels)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, probabilities)
+        return probabilities
+
+    return estimate(file, target=target, probabilities_of=probabilities_of)
+
+
 def jobs(smoke: bool) -> tuple[list, list]:
+    """(name, n, seed) prediction jobs and (name, n, seed, rate) label-noise jobs."""
     if smoke:
         return [("digits_binary", 200, 11)], [("digits_binary", 200, 11, r) for r in (0.0, 0.2)]
     predictions, noises = [], []
@@ -109,13 +161,13 @@ def jobs(smoke: bool) -> tuple[list, list]:
 
 
 def summarise(results: list[dict], noises: list[dict]) -> None:
-    print("dataset        n   metric    expected  interval          actual")
+    print("dataset          n   metric    expected  interval          actual")
     for r in results:
         if "reason" in r:
-            print(f"{r['dataset']:<12} {r['n']:>5}  no prediction: {r['reason']}")
+            print(f"{r['dataset']:<14} {r['n']:>5}  no prediction: {r['reason']}")
             continue
         print(
-            f"{r['dataset']:<12} {r['n']:>5}  {r['metric']:<8} {r['expected']:.4f}   "
+            f"{r['dataset']:<14} {r['n']:>5}  {r['metric']:<8} {r['expected']:.4f}   "
             f"[{r['low']:.4f}, {r['high']:.4f}]  {r['actual']:.4f}  ({r['seconds']:.1f} s)"
         )
     print("\nprediction by size: MAE (points) | coverage of 90% interval | mean width (points) | curves")
@@ -142,7 +194,7 @@ def summarise(results: list[dict], noises: list[dict]) -> None:
     print("\nlabel noise: dataset n injected -> estimated")
     for r in noises:
         shown = "none: " + str(r["reason"]) if r["estimate"] is None else f"{r['estimate']:.3f}"
-        print(f"  {r['dataset']:<12} {r['n']:>5} {r['rate']:.2f} -> {shown}")
+        print(f"  {r['dataset']:<14} {r['n']:>5} {r['rate']:.2f} -> {shown}")
     print("label-noise MAE (points) by size")
     for n in SIZES:
         rows = [r for r in noises if r["n"] == n and r["estimate"] is not None]
@@ -159,9 +211,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--cache", type=Path, help="a folder of measured curves and probabilities to reuse and extend")
     options = parser.parse_args()
     started = time.perf_counter()
     prediction_jobs, noise_jobs = jobs(options.smoke)
+    prediction_jobs = [(*job, options.cache) for job in prediction_jobs]
+    noise_jobs = [(*job, options.cache) for job in noise_jobs]
     if options.processes > 1 and not options.smoke:
         # spawn, not fork: a forked child of a process whose OpenMP runtime is up deadlocks.
         with get_context("spawn").Pool(options.processes) as pool:

@@ -1,16 +1,26 @@
-"""Real tables that ship offline inside installed packages, for the prediction benches.
+"""Tables for the prediction benches: real ones shipped offline inside installed packages, and
+scikit-learn generators for the calibration bank.
 
-scikit-learn's bundled sets need nothing else; statsmodels' bundled sets need ``pip install
-statsmodels`` (requirements-bench.txt). Nothing here downloads. Each loader returns
-(frame, target column); the bank and the held-out bench use disjoint sets (BANK vs HELD_OUT).
+scikit-learn's bundled sets need nothing else; statsmodels' and plotnine's bundled tables need
+``pip install -r requirements-bench.txt``. Nothing here downloads. Each loader returns (frame,
+target column). The bank (BANK) and the held-out bench (HELD_OUT) use disjoint sources: the bench
+only ever sees real tables that no bank curve came from.
+
+Generators (GENERATORS) make as many rows as asked from a fixed distribution, so the bank gets
+1,000- and 5,000-row files with 20,000 fresh rows whose score is not itself noisy. Several are
+clean but genuinely ambiguous (make_classification with flip_y=0 and small class_sep, noisy
+moons): their labels are correct, so the label-noise estimate must read their overlap as 0.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import polars as pl
+
+Loader = Callable[[], tuple[pl.DataFrame, str]]
 
 
 def _sklearn(name: str) -> tuple[pl.DataFrame, str]:
@@ -21,24 +31,34 @@ def _sklearn(name: str) -> tuple[pl.DataFrame, str]:
     return pl.DataFrame({**columns, "target": bunch.target}), "target"
 
 
+def _pandas(data) -> pl.DataFrame:  # noqa: ANN001 - a pandas frame (pandas is a bench-only package)
+    columns = {}
+    for c in data.columns:
+        values = data[c]
+        if values.dtype == object or str(values.dtype) in ("category", "string", "str", "bool"):
+            columns[str(c)] = values.astype(str).where(values.notna(), None).to_numpy()
+        else:
+            columns[str(c)] = pl.Series(str(c), values.to_numpy(), nan_to_null=True)
+    return pl.DataFrame(columns)
+
+
 def _statsmodels(
     name: str, target: str, transform: Callable[[pl.DataFrame], pl.DataFrame] | None = None
 ) -> tuple[pl.DataFrame, str]:
     import importlib
 
     module = importlib.import_module(f"statsmodels.datasets.{name}")
-    data = module.load_pandas().data
-    frame = pl.DataFrame(
-        {
-            str(c): data[c].astype(str).to_numpy()
-            if data[c].dtype == object or str(data[c].dtype) in ("category", "string", "str")
-            else data[c].to_numpy()
-            for c in data.columns
-        }
-    )
+    frame = _pandas(module.load_pandas().data)
     if transform is not None:
         frame = transform(frame)
     return frame, target
+
+
+def _plotnine(name: str, target: str, drop: tuple[str, ...] = ()) -> tuple[pl.DataFrame, str]:
+    from plotnine import data
+
+    frame = _pandas(getattr(data, name)).drop(list(drop))
+    return frame.filter(pl.col(target).is_not_null()), target
 
 
 def fair() -> tuple[pl.DataFrame, str]:
@@ -54,8 +74,63 @@ def digits_binary() -> tuple[pl.DataFrame, str]:
     return frame.filter(pl.col(target) < 2), target
 
 
-LOADERS: dict[str, Callable[[], tuple[pl.DataFrame, str]]] = {
-    # calibration bank
+def _frame(x: np.ndarray, y: np.ndarray) -> pl.DataFrame:
+    return pl.DataFrame({**{f"x{i}": x[:, i] for i in range(x.shape[1])}, "target": y})
+
+
+def generated(kind: str, rows: int, seed: int) -> tuple[pl.DataFrame, str]:
+    """``rows`` rows of generator ``kind`` (GENERATORS), seeded."""
+    from sklearn import datasets
+
+    spec = dict(GENERATORS[kind])
+    maker = spec.pop("maker")
+    if maker == "moons":
+        x, y = datasets.make_moons(rows, noise=spec["noise"], random_state=seed)
+        x = np.hstack([x, np.random.default_rng(seed).normal(size=(rows, spec.get("extra", 0)))])
+    elif maker == "hastie":
+        x, y = datasets.make_hastie_10_2(rows, random_state=seed)
+        y = (y > 0).astype(np.int64)
+    elif maker == "friedman1":
+        x, y = datasets.make_friedman1(rows, n_features=spec["features"], noise=spec["noise"], random_state=seed)
+    elif maker == "regression":
+        x, y = datasets.make_regression(
+            rows, n_features=spec["features"], n_informative=spec["informative"], noise=spec["noise"], random_state=seed
+        )
+        y = y + spec.get("curvature", 0.0) * np.sin(x[:, 0] * 2) * np.std(y)
+    else:
+        x, y = datasets.make_classification(rows, random_state=seed, flip_y=0.0, **spec)
+    return _frame(x, y), "target"
+
+
+GENERATORS: dict[str, dict] = {
+    # clean and separable
+    "cls_easy": {"maker": "classification", "n_features": 10, "n_informative": 5, "class_sep": 2.0},
+    "cls_3class": {
+        "maker": "classification",
+        "n_features": 12,
+        "n_informative": 6,
+        "n_classes": 3,
+        "class_sep": 1.5,
+    },
+    # clean but genuinely ambiguous (overlapping classes, correct labels)
+    "cls_overlap": {"maker": "classification", "n_features": 10, "n_informative": 4, "class_sep": 0.5},
+    "cls_overlap_3class": {
+        "maker": "classification",
+        "n_features": 8,
+        "n_informative": 4,
+        "n_classes": 3,
+        "class_sep": 0.7,
+    },
+    "cls_mid": {"maker": "classification", "n_features": 20, "n_informative": 8, "class_sep": 1.0},
+    "moons_noisy": {"maker": "moons", "noise": 0.45, "extra": 3},
+    "hastie": {"maker": "hastie"},
+    "friedman": {"maker": "friedman1", "features": 8, "noise": 1.0},
+    "friedman_noisy": {"maker": "friedman1", "features": 10, "noise": 4.0},
+    "regression_curved": {"maker": "regression", "features": 12, "informative": 5, "noise": 40.0, "curvature": 0.5},
+}
+
+LOADERS: dict[str, Loader] = {
+    # calibration bank: real tables
     "breast_cancer": lambda: _sklearn("breast_cancer"),
     "wine": lambda: _sklearn("wine"),
     "iris": lambda: _sklearn("iris"),
@@ -63,15 +138,43 @@ LOADERS: dict[str, Callable[[], tuple[pl.DataFrame, str]]] = {
     "star98": lambda: _statsmodels("star98", "NABOVE"),
     "modechoice": lambda: _statsmodels("modechoice", "choice"),
     "grunfeld": lambda: _statsmodels("grunfeld", "invest", lambda f: f.with_columns(pl.col("firm").cast(pl.String))),
+    "engel": lambda: _statsmodels("engel", "foodexp"),
+    "mpg_class": lambda: _plotnine("mpg", "class", drop=("model",)),
+    "mpg_hwy": lambda: _plotnine("mpg", "hwy", drop=("model", "cty")),
+    "penguins": lambda: _plotnine("penguins", "species"),
+    "midwest": lambda: _plotnine("midwest", "percollege", drop=("PID", "county")),
+    "txhousing": lambda: _plotnine("txhousing", "sales", drop=("volume", "listings")),
+    "seals": lambda: _plotnine("seals", "delta_long"),
     # held out (never in the bank)
     "digits": lambda: _sklearn("digits"),
     "digits_binary": digits_binary,
     "fair": fair,
     "anes96": lambda: _statsmodels("anes96", "vote"),
     "randhie": lambda: _statsmodels("randhie", "mdvis"),
+    "diamonds_cut": lambda: _plotnine("diamonds", "cut"),
+    "diamonds_price": lambda: _plotnine("diamonds", "price"),
 }
-BANK = ["breast_cancer", "wine", "iris", "diabetes", "star98", "modechoice", "grunfeld"]
-HELD_OUT = ["fair", "randhie", "anes96", "digits"]
+for _kind in GENERATORS:
+    LOADERS[f"gen_{_kind}"] = partial(generated, _kind, 26_000, 0)
+
+REAL_BANK = [
+    "breast_cancer",
+    "wine",
+    "iris",
+    "diabetes",
+    "star98",
+    "modechoice",
+    "grunfeld",
+    "engel",
+    "mpg_class",
+    "mpg_hwy",
+    "penguins",
+    "midwest",
+    "txhousing",
+    "seals",
+]
+BANK = REAL_BANK + [f"gen_{k}" for k in GENERATORS]
+HELD_OUT = ["fair", "randhie", "anes96", "digits", "diamonds_cut", "diamonds_price"]
 
 
 def inject_noise(
@@ -89,6 +192,5 @@ def inject_noise(
             others = classes[classes != values[i]]
             values[i] = others[rng.integers(len(others))]
     else:
-        values[picked] = values[rng.permutation(picked)] if len(picked) > 1 else values[picked]
         values[picked] = frame[target].to_numpy()[rng.integers(0, len(values), len(picked))]
     return frame.with_columns(pl.Series(target, values))

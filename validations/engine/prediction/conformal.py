@@ -1,10 +1,13 @@
-"""Split-conformal intervals scaled by each curve's bootstrap spread.
+"""Split-conformal intervals scaled by each curve's own uncertainty, per metric and file-size band.
 
 On a calibration bank of learning curves with known outcomes, the nonconformity score of a curve is
-|actual - expected| / max(spread, floor): the miss measured in that curve's own bootstrap standard
-deviations. The ceil((m + 1)(1 - alpha))-th smallest of the m scores is q, and a new curve's
-interval is expected ± q·max(spread, floor) — covering 1 - alpha of exchangeable new curves.
-The constants (q, floor) live in calibration.json, made by bench/build_curve_bank.py.
+|actual - expected| / max(spread, floor): the miss measured in that curve's own standard deviations
+(bootstrap spread of the extrapolation combined with the standard error of the largest size).
+The ceil((m + 1)(1 - alpha))-th smallest of the m scores is q, and a new curve's interval is
+expected ± q·max(spread, floor) — covering 1 - alpha of exchangeable new curves. Accuracy and R²,
+and small, middling and large files, miss by different multiples of their spread, so each metric
+and size band has its own q. The constants (q and floor per band, the point estimate's shares per
+metric) live in calibration.json, made by bench/build_curve_bank.py from bench/curve_bank.jsonl.
 """
 
 from __future__ import annotations
@@ -46,11 +49,16 @@ def calibration() -> dict[str, Any]:
     return json.loads(CALIBRATION_PATH.read_text())
 
 
-def constants_for(metric: str, rows: int) -> tuple[float, float]:
-    """(q, floor) for a metric and file size: the size band whose lower edge is <= rows."""
+def constants_for(metric: str, rows: int) -> dict[str, float]:
+    """{q, floor, blend, local} for a metric and file size: the size band whose lower edge is <= rows."""
     table = calibration()["metrics"][metric]
     band = table["bands"][0]
     for candidate in table["bands"]:
         if rows >= candidate["min_rows"]:
             band = candidate
-    return float(band["q"]), float(band["floor"])
+    return {
+        "q": float(band["q"]),
+        "floor": float(band["floor"]),
+        "blend": float(table["blend"]),
+        "local": float(table["local"]),
+    }

@@ -1,11 +1,16 @@
 """Label-noise estimate: out-of-fold probabilities of the documented baseline + confident learning.
 
 Classification: 5-fold stratified out-of-fold class probabilities from the baseline learner
-(baselines.py), then cleanlab (Northcutt et al. 2021): ``estimate_joint`` gives the calibrated
-joint of given vs. likely-true labels, the noise fraction is 1 - its trace; the 90% interval is
-the 5th-95th percentile over bootstrap resamples of the rows (probabilities held fixed, so it
-shows sampling spread, not model error); ``find_label_issues`` (prune by noise rate) lists the
-suspect rows, least self-confident first; the largest off-diagonal cells are the confused pairs.
+(baselines.py). Confident learning (cleanlab, Northcutt et al. 2021) alone reads genuine class
+overlap as noise (13% on a clean but ambiguous table), so the noise fraction is a linear
+correction of four summaries of the probabilities (``noise_features``: cleanlab's 1 - trace of the
+estimated joint, the plain disagreement, the disagreement a calibrated model expects from overlap,
+and the disagreement among the most confident rows), with coefficients fitted on the curve bank's
+clean-overlapping and noise-injected files (calibration.json, bench/build_curve_bank.py). The 90%
+interval is the 5th-95th percentile over bootstrap resamples of the rows (probabilities held
+fixed, so it shows sampling spread, not model error). ``find_label_issues`` (prune by noise rate)
+ranks the suspect rows, least self-confident first, and the list is cut to the estimated number of
+wrong labels; the largest off-diagonal cells of the joint are the confused pairs.
 Regression: rows whose out-of-fold residual is beyond RESIDUAL_Z robust z-scores (median/MAD),
 largest first.
 
@@ -16,6 +21,7 @@ MIN_HEADROOM_SHARE): its disagreements with the labels would be its own errors, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -66,6 +72,46 @@ def out_of_fold_predictions(features: Features, x: Any, y: np.ndarray) -> np.nda
     return predicted
 
 
+def noise_features(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+    """Summaries of the out-of-fold probabilities that the calibrated estimate is made from.
+
+    - confident_learning: 1 - trace of cleanlab's estimated joint (reads class overlap as noise too)
+    - disagreement: share of rows whose label is not the model's most probable class
+    - expected_error: mean of 1 - max probability, the disagreement a calibrated model expects from
+      overlap alone, with no label wrong
+    - confident_disagreement: disagreement among the most confident third of the rows, where
+      overlap is least and wrong labels show most plainly
+    """
+    from cleanlab.count import estimate_joint
+
+    top = probabilities.max(axis=1)
+    wrong = probabilities.argmax(axis=1) != labels
+    confident = top >= np.quantile(top, 2 / 3)
+    return {
+        "confident_learning": float(max(0.0, 1.0 - np.trace(estimate_joint(labels, probabilities)))),
+        "disagreement": float(np.mean(wrong)),
+        "expected_error": float(np.mean(1.0 - top)),
+        "confident_disagreement": float(np.mean(wrong[confident])),
+    }
+
+
+def calibrated_fraction(features: dict[str, float], rows: int) -> float:
+    """The noise fraction: a linear correction of the features, fitted on the curve bank (clean
+    overlapping tables and injected noise) per file-size band (calibration.json), clipped to [0, 0.5]."""
+    from validations.engine.prediction.conformal import calibration
+
+    bands = calibration()["label_noise"]["bands"]
+    coefficients = bands[0]["coefficients"]
+    for band in bands:
+        if rows >= band["min_rows"]:
+            coefficients = band["coefficients"]
+    value = coefficients["intercept"] + sum(coefficients[name] * features[name] for name in FEATURES)
+    return float(min(0.5, max(0.0, value)))
+
+
+FEATURES = ("confident_learning", "disagreement", "expected_error", "confident_disagreement")
+
+
 def noise_from_probabilities(
     labels: np.ndarray, probabilities: np.ndarray, class_names: list[str] | None = None
 ) -> dict[str, Any]:
@@ -74,7 +120,8 @@ def noise_from_probabilities(
     from cleanlab.filter import find_label_issues
 
     joint = estimate_joint(labels, probabilities)
-    fraction = float(max(0.0, 1.0 - np.trace(joint)))
+    features = noise_features(labels, probabilities)
+    fraction = calibrated_fraction(features, len(labels))
     rng = np.random.default_rng(SEED)
     draws = []
     classes = probabilities.shape[1]
@@ -82,7 +129,7 @@ def noise_from_probabilities(
         pick = rng.integers(0, len(labels), len(labels))
         if len(np.unique(labels[pick])) < classes:
             continue
-        draws.append(1.0 - np.trace(estimate_joint(labels[pick], probabilities[pick])))
+        draws.append(calibrated_fraction(noise_features(labels[pick], probabilities[pick]), len(labels)))
     low, high = np.percentile(draws, [5, 95]) if draws else (fraction, fraction)
     suspects = find_label_issues(
         labels, probabilities, filter_by="prune_by_noise_rate", return_indices_ranked_by="self_confidence", n_jobs=1
@@ -99,10 +146,12 @@ def noise_from_probabilities(
         pairs.append({"given": names[given], "likely": names[likely], "fraction": round(float(off[given, likely]), 6)})
     return {
         "estimated_fraction": round(fraction, 6),
-        "interval": [round(float(max(0.0, low)), 6), round(float(max(high, fraction)), 6)],
-        "suspects": np.asarray(suspects, dtype=np.int64),
+        "interval": [round(float(min(low, fraction)), 6), round(float(max(high, fraction)), 6)],
+        # Ranked least self-confident first; beyond the estimated count they are overlap, not errors.
+        "suspects": np.asarray(suspects, dtype=np.int64)[: int(round(fraction * len(labels)))],
         "confused_pairs": pairs,
         "cross_validated_accuracy": float(np.mean(probabilities.argmax(1) == labels)),
+        "features": {k: round(v, 6) for k, v in features.items()},
     }
 
 
@@ -124,16 +173,29 @@ def residual_suspects(y: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
     }
 
 
-def estimate(frame: pl.DataFrame, *, target: str, text_column: str | None = None) -> dict[str, Any]:
+def estimate(
+    frame: pl.DataFrame,
+    *,
+    target: str,
+    text_column: str | None = None,
+    probabilities_of: Callable[[Features, Any, np.ndarray], np.ndarray] | None = None,
+) -> dict[str, Any]:
     """Label noise of ``frame`` (already sampled); positions in ``suspects`` index its rows.
 
-    Returns {"reason": ...} and no estimate when the data cannot support one.
+    Returns {"reason": ...} and no estimate when the data cannot support one. ``probabilities_of``
+    replaces ``out_of_fold_probabilities`` (the benches pass one that caches them).
     """
     with single_threaded():
-        return _estimate(frame.filter(pl.col(target).is_not_null()), target, text_column)
+        frame = frame.filter(pl.col(target).is_not_null())
+        return _estimate(frame, target, text_column, probabilities_of or out_of_fold_probabilities)
 
 
-def _estimate(frame: pl.DataFrame, target: str, text_column: str | None) -> dict[str, Any]:
+def _estimate(
+    frame: pl.DataFrame,
+    target: str,
+    text_column: str | None,
+    probabilities_of: Callable[[Features, Any, np.ndarray], np.ndarray],
+) -> dict[str, Any]:
     try:
         features = plan_features(frame, target=target, text_column=text_column)
     except ValueError as exc:
@@ -149,7 +211,7 @@ def _estimate(frame: pl.DataFrame, target: str, text_column: str | None) -> dict
     counts = np.bincount(labels)
     if frame.height < MIN_ROWS or len(names) < 2 or counts.min() < MIN_PER_CLASS:
         return {"reason": f"needs {MIN_ROWS}+ labelled rows and {MIN_PER_CLASS}+ per class"}
-    probabilities = out_of_fold_probabilities(features, x, labels)
+    probabilities = probabilities_of(features, x, labels)
     result = noise_from_probabilities(labels, probabilities, [str(n) for n in names])
     accuracy = result["cross_validated_accuracy"]
     majority = counts.max() / counts.sum()

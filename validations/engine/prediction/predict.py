@@ -6,10 +6,14 @@ Protocol (``predict_outcome``):
    training part at SIZES geometric sizes up to the largest, and scores each on the split's test
    rows. Files too large for the time budget are subsampled for the curve (``subsampled``).
 2. Curve families (curves.py) are fitted to the mean score per size; the one that best predicts the
-   largest size from the others is extrapolated to the file's size, 2x and 10x.
-3. Interval: expected ± q·max(spread, floor), where spread is the standard deviation of the
-   extrapolation over bootstrap resamples of the splits and (q, floor) come from split-conformal
-   calibration on a bank of real learning curves (conformal.py, calibration.json).
+   largest size from the others is extrapolated to the file's size, 2x and 10x. The expected value
+   is the largest size's mean plus calibrated shares of two estimates of the gain from there to the
+   file's size: the chosen curve's, and a straight line in log n through the three largest sizes
+   (``point_estimate``; the shares are fitted on the curve bank).
+3. Interval: expected ± q·max(scale, floor), where scale combines the standard deviation of the
+   extrapolation over bootstrap resamples of the splits with the standard error of the largest
+   size's mean, and (q, floor) come from split-conformal calibration on a bank of learning curves
+   of real and generated tables, per metric and file-size band (conformal.py, calibration.json).
 4. Ceiling: with an estimated label-noise fraction f (classification), no model can agree with
    fresh labels more often than about 1 - f, so expected and the interval are capped there.
 """
@@ -77,33 +81,52 @@ def predict_outcome(
     ``noise`` is the label-noise estimate ({"estimated_fraction", "interval"}) used as a ceiling.
     """
     report = progress or (lambda stage, percent: None)
-    reason = no_prediction_reason(frame, target)
-    if reason:
-        return None, reason
-    assert target is not None
-    frame = frame.filter(pl.col(target).is_not_null())
-    try:
-        features = plan_features(frame, target=target, text_column=text_column)
-    except ValueError as exc:
-        return None, f"No baseline applies: {exc}."
-    if features.is_classification:
-        counts = frame[target].cast(pl.String).value_counts()["count"]
-        if int(counts.min()) < MIN_PER_CLASS:
-            return None, (
-                f"Too few rows per class: the rarest class of '{target}' has "
-                f"{int(counts.min())} rows; a prediction needs {MIN_PER_CLASS}+ in each."
-            )
+    prepared = prepare(frame, target=target, text_column=text_column)
+    if isinstance(prepared, str):
+        return None, prepared
+    frame, features = prepared
     # One OpenMP thread: an oversubscribed pool makes gradient boosting many times slower
     # (measured in runner.py); workers scale out as processes instead.
     with single_threaded():
         curve = measure_curve(features, frame, progress=report, time_budget_s=time_budget_s)
     report("prediction:fit", 90)
-    prediction = extrapolate(curve, rows=frame.height, metric=features.metric)
+    prediction = prediction_from_curve(curve, features=features, rows=frame.height, noise=noise)
+    report("prediction:done", 100)
+    return prediction, None
+
+
+def prediction_from_curve(
+    curve: dict[str, Any], *, features: Features, rows: int, noise: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The report's prediction from a measured curve: extrapolation, interval, model, ceiling."""
+    prediction = extrapolate(curve, rows=rows, metric=features.metric)
     prediction["model"] = features.model_name
     if features.is_classification and noise and noise.get("estimated_fraction") is not None:
         apply_ceiling(prediction, noise)
-    report("prediction:done", 100)
-    return prediction, None
+    return prediction
+
+
+def prepare(frame: pl.DataFrame, *, target: str | None, text_column: str | None) -> tuple[pl.DataFrame, Features] | str:
+    """(labelled rows, baseline features), or the reason no prediction can be made."""
+    reason = no_prediction_reason(frame, target)
+    if reason:
+        return reason
+    assert target is not None
+    frame = frame.filter(pl.col(target).is_not_null())
+    if frame.schema[target].is_float():
+        frame = frame.filter(pl.col(target).is_not_nan())
+    try:
+        features = plan_features(frame, target=target, text_column=text_column)
+    except ValueError as exc:
+        return f"No baseline applies: {exc}."
+    if features.is_classification:
+        counts = frame[target].cast(pl.String).value_counts()["count"]
+        if int(counts.min()) < MIN_PER_CLASS:
+            return (
+                f"Too few rows per class: the rarest class of '{target}' has "
+                f"{int(counts.min())} rows; a prediction needs {MIN_PER_CLASS}+ in each."
+            )
+    return frame, features
 
 
 def measure_curve(
@@ -185,17 +208,15 @@ def _fit_score(features: Features, x: Any, y: np.ndarray, train: np.ndarray, tes
 
 def extrapolate(curve: dict[str, Any], *, rows: int, metric: str) -> dict[str, Any]:
     """The prediction dict from a measured curve (without model and ceiling)."""
+    parts = curve_parts(curve, rows=rows)
+    fit = parts["fit"]
+    constants = conformal.constants_for(metric, rows)
+    expected = point_estimate(parts, blend=constants["blend"], local=constants["local"])
+    scale = interval_scale(parts)
+    low, high = conformal.interval(expected, scale, q=constants["q"], floor=constants["floor"])
     sizes, scores = curve["sizes"], curve["scores"]
-    means = np.nanmean(scores, axis=0)
-    errors = np.nanstd(scores, axis=0) / math.sqrt(max(1, scores.shape[0]))
-    family, selection = select_family(sizes, means, errors)
-    fit = fit_family(family, sizes, means, errors) or fit_family("last", sizes, means)
-    assert fit is not None
     targets = {"full": rows, "double": 2 * rows, "tenfold": 10 * rows}
-    expected = float(fit.predict(rows))
-    spread = _bootstrap_spread(fit, sizes, scores, rows)
-    q, floor = conformal.constants_for(metric, rows)
-    low, high = conformal.interval(expected, spread, q=q, floor=floor)
+    shift = expected - float(fit.predict(rows))
     prediction: dict[str, Any] = {
         "metric": metric,
         "expected": round(expected, 6),
@@ -203,19 +224,63 @@ def extrapolate(curve: dict[str, Any], *, rows: int, metric: str) -> dict[str, A
         "confidence": CONFIDENCE,
         "learning_curve": [
             {"n": int(n), "score": round(float(m), 6), "std": round(float(s), 6)}
-            for n, m, s in zip(sizes, means, np.nanstd(scores, axis=0), strict=True)
+            for n, m, s in zip(sizes, parts["means"], np.nanstd(scores, axis=0), strict=True)
         ],
         "extrapolations": [
-            {"n": int(n), "label": label, "expected": round(float(fit.predict(n)), 6)} for label, n in targets.items()
+            {"n": int(n), "label": label, "expected": round(min(1.0, float(fit.predict(n)) + shift), 6)}
+            for label, n in targets.items()
         ],
-        "curve_family": family,
-        "family_errors": selection,
-        "spread": round(spread, 6),
+        "curve_family": parts["family"],
+        "family_errors": parts["selection"],
+        "spread": round(scale, 6),
         "protocol": PROTOCOL,
     }
     if curve["subsampled"]:
         prediction["subsampled"] = curve["subsampled"]
     return prediction
+
+
+def curve_parts(curve: dict[str, Any], *, rows: int) -> dict[str, Any]:
+    """What the calibrated prediction is made of, before any calibration constant is applied.
+
+    ``extrapolated``: the chosen family's value at ``rows``; ``last``: the mean score at the largest
+    measured size; ``spread``: the extrapolation's standard deviation over bootstrap resamples of the
+    splits; ``standard_error``: the standard error of the mean score at the largest size.
+    """
+    sizes, scores = np.asarray(curve["sizes"]), np.asarray(curve["scores"], dtype=np.float64)
+    means = np.nanmean(scores, axis=0)
+    errors = np.nanstd(scores, axis=0) / math.sqrt(max(1, scores.shape[0]))
+    family, selection = select_family(sizes, means, errors)
+    fit = fit_family(family, sizes, means, errors) or fit_family("last", sizes, means)
+    assert fit is not None
+    top = slice(max(0, len(sizes) - 3), len(sizes))
+    slope = float(np.polyfit(np.log(sizes[top]), means[top], 1)[0]) if len(sizes) >= 2 else 0.0
+    return {
+        "fit": fit,
+        "family": family,
+        "selection": selection,
+        "means": means,
+        "extrapolated": float(fit.predict(rows)),
+        "last": float(means[-1]),
+        "local_gain": max(0.0, slope) * math.log(max(1.0, rows / float(sizes[-1]))),
+        "spread": _bootstrap_spread(fit, sizes, scores, rows),
+        "standard_error": float(errors[-1]),
+    }
+
+
+def point_estimate(parts: dict[str, Any], *, blend: float, local: float) -> float:
+    """The last measured mean plus shares of two estimates of the gain from there to the file's size:
+    the chosen curve's (``blend``) and a straight line in log n through the three largest sizes
+    (``local``). Both shares are fitted on the bank (calibration.json): a curve fitted to five noisy
+    points can bend the wrong way just past the data, where the local slope rarely does."""
+    gain = blend * (parts["extrapolated"] - parts["last"]) + local * parts["local_gain"]
+    return min(1.0, parts["last"] + gain)
+
+
+def interval_scale(parts: dict[str, Any]) -> float:
+    """The curve's own uncertainty: bootstrap spread of the extrapolation and the largest size's
+    standard error, combined as independent."""
+    return math.hypot(parts["spread"], parts["standard_error"])
 
 
 def _bootstrap_spread(best: Fit, sizes: np.ndarray, scores: np.ndarray, rows: int) -> float:

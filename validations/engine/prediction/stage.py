@@ -66,9 +66,10 @@ def run_label_noise(ctx: Context) -> CheckResult:
             issue(
                 "label_noise",
                 "warning" if serious else "info",
-                f"About {pct(fraction)} of the labels in '{target}' look wrong (confident learning); "
-                f"{fmt_count(len(rows), 'row')} are contradicted with confidence by a model trained on "
-                "the other rows. Review the listed rows (least certain first) and fix mislabelled ones.",
+                f"About {pct(fraction)} of the labels in '{target}' look wrong (confident learning, "
+                f"corrected for class overlap); {fmt_count(len(rows), 'row')} are contradicted with confidence "
+                "by a model trained on the other rows. Review the listed rows (least certain first) and fix "
+                "mislabelled ones.",
                 column=target,
                 count=len(rows),
                 fraction=len(rows) / frame.height,

@@ -9,11 +9,23 @@ import numpy as np
 import polars as pl
 import pytest
 
-from validations.engine.prediction import conformal, curves
+from bench.real_data import HELD_OUT
+from validations.engine.prediction import conformal, curves, predict
 from validations.engine.prediction.baselines import MODEL_NAMES, plan_features
 from validations.engine.prediction.holdout import measure_on_holdout
-from validations.engine.prediction.label_noise import estimate, noise_from_probabilities
-from validations.engine.prediction.predict import apply_ceiling, extrapolate
+from validations.engine.prediction.label_noise import (
+    FEATURES,
+    calibrated_fraction,
+    estimate,
+    noise_from_probabilities,
+)
+from validations.engine.prediction.predict import (
+    apply_ceiling,
+    curve_parts,
+    extrapolate,
+    interval_scale,
+    point_estimate,
+)
 from validations.engine.prediction.terms import default_coverage_credits, propose_terms
 
 SIZES = np.array([50, 100, 200, 400, 800, 1600], dtype=float)
@@ -69,11 +81,91 @@ def test_conformal_quantile_covers_exchangeable_scores() -> None:
     assert np.mean(coverage) == pytest.approx(0.9, abs=0.01)
 
 
-def test_calibration_constants_say_which_script_made_them() -> None:
+def test_calibration_constants_say_which_script_and_inputs_made_them() -> None:
     data = conformal.calibration()
     assert "bench/build_curve_bank.py" in data["made_by"]
-    q, floor = conformal.constants_for("accuracy", 1_000)
-    assert q > 0 and floor > 0
+    assert data["inputs"]["bank"] == "bench/curve_bank.jsonl" and data["inputs"]["curves"] >= 100
+    assert set(data["inputs"]["datasets"]).isdisjoint(HELD_OUT)
+    for metric in ("accuracy", "r2"):
+        constants = conformal.constants_for(metric, 1_000)
+        assert constants["q"] > 0 and constants["floor"] > 0 and constants["blend"] >= 0 and constants["local"] >= 0
+    for band in data["label_noise"]["bands"]:
+        assert set(band["coefficients"]) == {"intercept", *FEATURES}
+
+
+def test_constants_come_from_the_metric_and_size_band(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = {
+        "metrics": {
+            "accuracy": {
+                "blend": 0.5,
+                "local": 1.0,
+                "bands": [
+                    {"min_rows": 0, "q": 3.0, "floor": 0.01},
+                    {"min_rows": 500, "q": 2.0, "floor": 0.01},
+                    {"min_rows": 2_500, "q": 1.5, "floor": 0.005},
+                ],
+            },
+            "r2": {"blend": 0.0, "local": 0.0, "bands": [{"min_rows": 0, "q": 4.0, "floor": 0.02}]},
+        }
+    }
+    monkeypatch.setattr(conformal, "calibration", lambda: table)
+    assert conformal.constants_for("accuracy", 200)["q"] == 3.0
+    assert conformal.constants_for("accuracy", 500)["q"] == 2.0
+    assert conformal.constants_for("accuracy", 100_000) == {"q": 1.5, "floor": 0.005, "blend": 0.5, "local": 1.0}
+    assert conformal.constants_for("r2", 100_000)["q"] == 4.0
+
+
+def test_point_estimate_adds_the_calibrated_shares_of_both_gains() -> None:
+    parts = {"last": 0.8, "extrapolated": 0.84, "local_gain": 0.02}
+    assert point_estimate(parts, blend=0.0, local=0.0) == pytest.approx(0.8)
+    assert point_estimate(parts, blend=0.5, local=1.0) == pytest.approx(0.84)
+    assert point_estimate({**parts, "local_gain": 0.5}, blend=0.0, local=1.0) == 1.0
+    assert interval_scale({"spread": 0.03, "standard_error": 0.04}) == pytest.approx(0.05)
+
+
+def test_curve_parts_measure_the_local_slope_of_the_largest_sizes() -> None:
+    sizes = np.array([100, 200, 400, 800, 1600])
+    scores = np.tile(0.7 + 0.02 * np.log(sizes / 100), (6, 1))
+    parts = curve_parts({"sizes": sizes, "scores": scores}, rows=3200)
+    assert parts["local_gain"] == pytest.approx(0.02 * math.log(2), abs=1e-6)
+    assert parts["last"] == pytest.approx(scores[0, -1]) and parts["standard_error"] == pytest.approx(0.0)
+    falling = curve_parts({"sizes": sizes, "scores": scores[:, ::-1]}, rows=3200)
+    assert falling["local_gain"] == 0.0
+
+
+def test_bank_calibration_fits_the_shares_and_a_quantile_per_size_band(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.build_curve_bank import calibrate
+
+    monkeypatch.setattr(predict, "BOOTSTRAPS", 4)
+    rng = np.random.default_rng(7)
+    sizes = [40, 80, 160, 320, 640]
+    bank = []
+    for i in range(36):
+        n = (200, 1_000, 5_000)[i % 3]
+        noise = {200: 0.03, 1_000: 0.01, 5_000: 0.003}[n]
+        base = curves.pow3(np.array(sizes) / 640, 0.9, 0.1, 0.5)
+        scores = base + rng.normal(0, noise, size=(5, 5))
+        rate = (0.0, 0.1, 0.2)[i // 3 % 3]
+        bank.append(
+            {
+                "dataset": f"source{i % 6}",
+                "n": n,
+                "metric": "accuracy",
+                "rate": rate,
+                "sizes": sizes,
+                "scores": scores.tolist(),
+                "actual": float(base[-1] + rng.normal(0, noise)),
+                "noise_features": {f: rate + rng.normal(0, 0.01) for f in FEATURES},
+            }
+        )
+    bank.append({**bank[0], "metric": "r2"})
+    result = calibrate(bank)
+    bands = result["metrics"]["accuracy"]["bands"]
+    assert [b["curves"] for b in bands] == [12, 12, 12]
+    assert all(0 < b["q"] < 10 and b["pooled"] for b in bands)  # 12 curves a band: too few for its own q
+    noise = result["label_noise"]
+    assert noise["files"] == 37 and [b["files"] for b in noise["bands"]] == [13, 12, 12]
+    assert all(b["bank_mae_points"] < 2 for b in noise["bands"])
 
 
 def test_extrapolation_reports_curve_interval_and_targets() -> None:
@@ -128,6 +220,36 @@ def test_label_noise_on_clean_separable_labels_is_near_zero() -> None:
     assert estimate(frame, target="y")["estimated_fraction"] < 0.04
 
 
+def test_label_noise_reads_clean_overlapping_classes_as_clean() -> None:
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(800, n_features=4, n_informative=2, class_sep=0.3, flip_y=0.0, random_state=2)
+    frame = pl.DataFrame({**{f"x{i}": x[:, i] for i in range(4)}, "y": y})
+    result = estimate(frame, target="y")
+    # cleanlab alone reads the overlap as noise; the calibrated estimate must not.
+    assert result["features"]["confident_learning"] > 0.08
+    assert result["estimated_fraction"] < 0.04
+    assert len(result["suspects"]) == round(result["estimated_fraction"] * 800)
+
+
+def test_noise_fraction_applies_the_committed_coefficients(monkeypatch: pytest.MonkeyPatch) -> None:
+    coefficients = {"intercept": -0.01, **dict.fromkeys(FEATURES, 0.0), "confident_disagreement": 0.9}
+    large = {**coefficients, "confident_disagreement": 1.0}
+    bands = [{"min_rows": 0, "coefficients": coefficients}, {"min_rows": 500, "coefficients": large}]
+    monkeypatch.setattr(conformal, "calibration", lambda: {"label_noise": {"bands": bands}})
+    features = {"confident_learning": 0.3, "disagreement": 0.3, "expected_error": 0.2, "confident_disagreement": 0.2}
+    assert calibrated_fraction(features, 120) == pytest.approx(0.17)
+    assert calibrated_fraction(features, 5_000) == pytest.approx(0.19)
+    assert calibrated_fraction({**features, "confident_disagreement": 0.0}, 120) == 0.0
+    labels = np.array([0] * 60 + [1] * 60)
+    probabilities = np.where(labels[:, None] == np.arange(2), 0.9, 0.1)
+    probabilities[:12] = [0.1, 0.9]  # 10% of the rows: labelled 0, confidently 1
+    result = noise_from_probabilities(labels, probabilities)
+    assert result["features"]["confident_disagreement"] == pytest.approx(0.1)
+    assert result["estimated_fraction"] == pytest.approx(calibrated_fraction(result["features"], 120))
+    assert len(result["suspects"]) == round(result["estimated_fraction"] * 120)
+
+
 def test_confident_learning_names_the_confused_pair() -> None:
     labels = np.array([0] * 50 + [1] * 50)
     probabilities = np.tile([0.95, 0.05], (100, 1))
@@ -135,7 +257,7 @@ def test_confident_learning_names_the_confused_pair() -> None:
     probabilities[:5] = [0.02, 0.98]  # labelled 0, clearly 1
     result = noise_from_probabilities(labels, probabilities, ["cat", "dog"])
     assert result["confused_pairs"][0]["given"] == "cat" and result["confused_pairs"][0]["likely"] == "dog"
-    assert sorted(result["suspects"].tolist()) == [0, 1, 2, 3, 4]
+    assert set(result["suspects"].tolist()) <= {0, 1, 2, 3, 4} and len(result["suspects"]) >= 3
 
 
 def test_regression_targets_get_residual_suspects() -> None:
