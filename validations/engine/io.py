@@ -106,30 +106,40 @@ class Table:
     structure: structure.StructureScan | None
     metadata_rows: int | None
     warnings: list[str] = field(default_factory=list)
+    work_dir: Path | None = None  # temporary files of this table live here until it is closed
+    # Columns the CSV reader parses as numbers itself (see fused.py); the others are read as text.
+    native: dict[str, pl.DataType] = field(default_factory=dict)
     _raw: pl.LazyFrame | None = None
+    _text_raw: pl.LazyFrame | None = None  # every CSV/TSV cell as text
     _typed: pl.LazyFrame | None = None
 
     def raw_lazy(self) -> pl.LazyFrame:
-        """The frame as read (CSV/TSV cells as text; once materialised, text columns as read)."""
+        """The frame as read (CSV/TSV cells as text except ``native`` columns; once materialised,
+        text columns as read)."""
         assert self._raw is not None
         return self._typed if self._typed is not None else self._raw
+
+    def typed(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """``frame`` (as read) with inferred types applied (disguised-missing tokens become null)."""
+        casts = [typed_expr(name, self.dtypes[name]) for name in self.text_profiles if name not in self.native]
+        return frame.with_columns(casts) if casts else frame
 
     def lazy(self) -> pl.LazyFrame:
         """The frame with inferred types applied (disguised-missing tokens become null)."""
         if self._typed is not None:
             return self._typed
-        casts = [typed_expr(name, self.dtypes[name]) for name in self.text_profiles]
-        return self.raw_lazy().with_columns(casts) if casts else self.raw_lazy()
+        return self.typed(self.raw_lazy())
 
-    def materialize(self, directory: Path) -> None:
+    def materialize(self, directory: Path | None = None) -> None:
         """Write the typed frame once to Parquet, streaming, so that every later pass reads only
-        the columns it needs instead of parsing the text again (the checks make ~10 passes).
-        Costs one pass and a temporary file about the size of the data compressed."""
-        if self.format == "parquet" or not self.columns:
+        the columns it needs instead of parsing the text again (the standard checks make many
+        passes). Costs one pass and a temporary file about the size of the data compressed."""
+        directory = directory or self.work_dir
+        if self.format == "parquet" or not self.columns or directory is None or self._typed is not None:
             return
         target = directory / "typed.parquet"
         try:
-            self.lazy().sink_parquet(target)
+            self.lazy().sink_parquet(target, compression="lz4")
         except pl.exceptions.PolarsError:
             return  # e.g. a column type Parquet cannot hold: keep reading the text
         self._typed = pl.scan_parquet(target)
@@ -302,7 +312,9 @@ def open_table(
             structure=scan,
             metadata_rows=metadata_rows,
             warnings=warnings,
+            work_dir=work,
             _raw=lf,
+            _text_raw=lf,
         )
         if materialize:
             table.materialize(work)

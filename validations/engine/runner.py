@@ -16,6 +16,7 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
+from validations.engine import fused
 from validations.engine.checks import (
     columns,
     duplicates,
@@ -24,9 +25,10 @@ from validations.engine.checks import (
     parsing,
     text_basics,
 )
-from validations.engine.context import Context, detect_text_column
+from validations.engine.context import Context, choose_text_column, text_aggregates
 from validations.engine.errors import EngineInputError
-from validations.engine.io import json_safe, open_table, read_summary
+from validations.engine.fused import SAMPLE_ROWS
+from validations.engine.io import json_safe, open_table
 from validations.engine.report import SCHEMA_VERSION, issue, quality_score, sort_issues
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,10 @@ QUICK_CHECKS: list[tuple[str, Check]] = [
     ("label_balance", labels.run),
     ("text_basics", text_basics.run),
 ]
+
+
+# Modules that declare pass-1 aggregates and pass-2 row values (fused.py).
+FUSED_MODULES = (missing, duplicates, columns, labels, text_basics)
 
 
 def _standard_checks() -> list[tuple[str, Check]]:
@@ -89,33 +95,38 @@ def run_validation(
     started = time.perf_counter()
     report_progress("read", 0)
     with ExitStack() as stack:
-        table = stack.enter_context(
-            open_table(path, declared_format=fmt, strict=False, materialize=True)
-        )
-        rows, column_info = read_summary(table)
+        # Dtypes are sampled here and confirmed by the first fused pass (fused.py).
+        table = stack.enter_context(open_table(path, declared_format=fmt, strict=False, profile_rows=SAMPLE_ROWS))
         reference_table = None
         if reference is not None and tier != "quick":
             try:
                 reference_table = stack.enter_context(open_table(reference, strict=False))
             except EngineInputError as exc:
                 raise EngineInputError(f"The reference dataset cannot be read: {exc.message}") from exc
-        ctx = Context(table=table, rows=rows, columns=column_info, tier=tier, target=target,
-                      expected_rows=expected_rows, declared_format=fmt,
-                      reference=reference_table)
-        setup_issues = _resolve_columns(ctx, text_column)
+        ctx = Context(
+            table=table,
+            rows=0,
+            columns=[],
+            tier=tier,
+            target=target,
+            expected_rows=expected_rows,
+            declared_format=fmt,
+            reference=reference_table,
+        )
+        setup_issues = _read_fused(ctx, text_column)
         timings["read"] = round(time.perf_counter() - started, 4)
         # One OpenMP/BLAS thread for scikit-learn and numpy: workers scale out as processes, and a
         # gradient-boosting fit with an oversubscribed OpenMP pool was measured 15x slower (13.6 s vs
         # 0.9 s on breast_cancer). Polars' own thread pool is not affected.
         stack.enter_context(threadpool_limits(limits=1))
-        results, issues = _run_checks(ctx, checks, report_progress, timings)
+        results, issues = _run_checks(ctx, checks, report_progress, timings, tier)
         issues = sort_issues(setup_issues + issues, [name for name, _ in checks])
         report: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "tier": tier,
             "dataset": {
-                "rows": rows,
-                "columns": column_info,
+                "rows": ctx.rows,
+                "columns": ctx.columns,
                 "format": table.format,
                 "compression": table.compression,
                 "sha256": table.sha256,
@@ -139,24 +150,42 @@ def run_validation(
     return json_safe(report)
 
 
+def _read_fused(ctx: Context, text_column: str | None) -> list[dict[str, Any]]:
+    """The quick tier's two passes (fused.py), with the text column chosen between them."""
+    fused.first_pass(ctx, [text_aggregates] + [module.aggregates for module in FUSED_MODULES])
+    setup_issues = _resolve_columns(ctx, text_column)
+    fused.second_pass(ctx, [module.row_exprs for module in FUSED_MODULES])
+    return setup_issues
+
+
 def _run_checks(
-    ctx: Context, checks: list[tuple[str, Check]], progress: Progress, timings: dict[str, float]
+    ctx: Context, checks: list[tuple[str, Check]], progress: Progress, timings: dict[str, float], tier: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     results: dict[str, Any] = {}
     issues: list[dict[str, Any]] = []
     for position, (name, check) in enumerate(checks):
         progress(name, int(100 * position / len(checks)))
         began = time.perf_counter()
+        if position == len(QUICK_CHECKS) and tier != "quick":
+            # The standard checks read the data many times: columns from a typed Parquet copy.
+            ctx.table.materialize()
+            timings["materialize"] = round(time.perf_counter() - began, 4)
+            began = time.perf_counter()
         try:
             payload, found = check(ctx)
         except Exception as exc:  # noqa: BLE001 - one broken check must not sink the report
             logger.exception("check %s failed", name)
             payload = {"error": f"{type(exc).__name__}: {exc}"}
             # info: our failure says nothing about the data, so it must not lower its score.
-            found = [issue(name, "info",
-                           f"The {name.replace('_', ' ')} check could not run on this file (an "
-                           "internal error, logged); the rest of the report is valid. Contact "
-                           "support if you need this check.")]
+            found = [
+                issue(
+                    name,
+                    "info",
+                    f"The {name.replace('_', ' ')} check could not run on this file (an "
+                    "internal error, logged); the rest of the report is valid. Contact "
+                    "support if you need this check.",
+                )
+            ]
         results[name] = payload
         ctx.results[name] = payload
         issues += found
@@ -167,14 +196,18 @@ def _run_checks(
 def _resolve_columns(ctx: Context, text_column: str | None) -> list[dict[str, Any]]:
     issues = []
     if text_column is not None and text_column not in ctx.dtypes:
-        issues.append(issue(
-            "parse", "error",
-            f"The text column '{text_column}' is not in the file (columns: "
-            f"{', '.join(ctx.table.columns)}); pass the right --text-column."))
+        issues.append(
+            issue(
+                "parse",
+                "error",
+                f"The text column '{text_column}' is not in the file (columns: "
+                f"{', '.join(ctx.table.columns)}); pass the right --text-column.",
+            )
+        )
         text_column = None
     if text_column is None:
         exclude = {ctx.target} if ctx.target else set()
-        text_column = detect_text_column(ctx.table, ctx.rows, exclude=exclude)
+        text_column = choose_text_column(ctx, exclude=exclude)
     ctx.text_column = text_column
     return issues
 

@@ -37,7 +37,7 @@ def _column_exprs(ctx: Context, name: str, i: int) -> list[pl.Expr]:
             exprs.append((col == value).sum().alias(f"s{i}_{j}"))
         # is_in would need the list cast to the column's type; a chain of == works for both.
         is_sentinel = pl.any_horizontal([col == value for value in SENTINELS])
-        others = col.filter(~is_sentinel)
+        others = pl.when(~is_sentinel).then(col)  # elementwise: a filter would leave streaming
         exprs += [others.min().alias(f"min{i}"), others.max().alias(f"max{i}")]
     if dtype in ("string", "mixed") and name not in ctx.table.text_profiles:
         stripped = col.str.strip_chars()
@@ -58,10 +58,21 @@ def _flagged_sentinels(stats: dict[str, Any], i: int) -> dict[int, int]:
     return flagged
 
 
+def aggregates(ctx: Context) -> list[pl.Expr]:
+    """Pass-1 aggregates (fused.py): nulls, NaNs, sentinel counts and extremes, tokens."""
+    return [e.name.prefix("missing:") for i, n in enumerate(ctx.table.columns) for e in _column_exprs(ctx, n, i)]
+
+
+def row_exprs(ctx: Context) -> list[pl.Expr]:
+    """Pass-2 flag: rows whose every cell is null."""
+    if not ctx.table.columns:
+        return []
+    return [pl.all_horizontal([pl.col(n).is_null() for n in ctx.table.columns]).alias("flag:all_null")]
+
+
 def run(ctx: Context) -> CheckResult:
     names = ctx.table.columns
-    exprs = [e for i, n in enumerate(names) for e in _column_exprs(ctx, n, i)]
-    stats = ctx.lazy().select(exprs).collect(engine="streaming").row(0, named=True) if exprs else {}
+    stats = {k.removeprefix("missing:"): v for k, v in ctx.stats.items() if k.startswith("missing:")}
     rows = max(1, ctx.rows)
     columns: dict[str, Any] = {}
     issues = []
@@ -89,9 +100,7 @@ def run(ctx: Context) -> CheckResult:
     total_cells = max(1, ctx.rows * len(names))
     payload = {
         "columns": columns,
-        "missing_cell_fraction": round(
-            sum(c["missing_count"] for c in columns.values()) / total_cells, 6
-        ),
+        "missing_cell_fraction": round(sum(c["missing_count"] for c in columns.values()) / total_cells, 6),
         "all_null_rows": {"count": len(all_null), **capped_rows(all_null)},
     }
     if len(all_null):
@@ -180,12 +189,4 @@ def _column_issues(
 def _all_null_rows(ctx: Context) -> np.ndarray:
     if not ctx.table.columns or ctx.rows == 0:
         return np.array([], dtype=np.int64)
-    every = pl.all_horizontal(pl.all().exclude("__row").is_null())
-    frame = (
-        ctx.lazy()
-        .with_row_index("__row")
-        .filter(every)
-        .select("__row")
-        .collect(engine="streaming")
-    )
-    return ctx.row_ids(frame["__row"].to_numpy())
+    return ctx.row_ids(ctx.row_flags.get("flag:all_null", np.array([], dtype=np.int64)))

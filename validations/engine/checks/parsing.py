@@ -75,8 +75,7 @@ def run_parse(ctx: Context) -> CheckResult:
             issue(
                 "parse",
                 "warning",
-                f"Column names are duplicated or blank; read as {', '.join(renamed)}. "
-                "Give every column a unique name.",
+                f"Column names are duplicated or blank; read as {', '.join(renamed)}. Give every column a unique name.",
             )
         )
     for name, profile in table.text_profiles.items():

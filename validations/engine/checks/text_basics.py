@@ -8,12 +8,15 @@ A text is "mostly non-letters" when fewer than half of its non-space characters 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from validations.engine.checks import CheckResult
-from validations.engine.context import Context
+from validations.engine.context import Context, likely_text, text_candidates
+from validations.engine.fused import follow_up
 from validations.engine.report import capped_rows, fmt_count, issue, pct, verb
 
 MOJIBAKE = r"Ã[\x{80}-\x{BF}]|â€|Â[\x{A0}-\x{BF}]|Ã¢|ï»¿"
@@ -27,12 +30,48 @@ def damaged(expr: pl.Expr) -> pl.Expr:
     return expr.str.contains(REPLACEMENT, literal=True) | expr.str.contains(MOJIBAKE)
 
 
-def _rows_where(ctx: Context, condition: pl.Expr) -> Any:
-    frame = (
-        ctx.lazy().with_row_index("__row").filter(condition).select("__row")
-        .collect(engine="streaming")
-    )
-    return ctx.row_ids(frame["__row"].to_numpy())
+def _share(name: str) -> pl.Expr:
+    col = pl.col(name)
+    # Count the rare characters (spaces, non-letters), not every letter: ~5x fewer regex matches.
+    visible = col.str.len_chars() - col.str.count_matches(r"\s")
+    return (col.str.count_matches(r"[^\p{L}\s]") / visible).fill_nan(None)
+
+
+def _stats_exprs(name: str) -> list[pl.Expr]:
+    length = pl.col(name).str.len_chars()
+    return [
+        length.mean().alias(f"text_basics:{name}:mean"),
+        _share(name).mean().alias(f"text_basics:{name}:non_letter"),
+    ]
+
+
+def percentiles(lengths: np.ndarray) -> dict[str, float | None]:
+    """Polars' "nearest" quantiles (value at round((n - 1)·q)) of the non-null lengths."""
+    lengths = lengths[np.isfinite(lengths)] if lengths.dtype.kind == "f" else lengths
+    if not len(lengths):
+        return {f"p{int(q * 100)}": None for q in PERCENTILES}
+    indices = [math.floor((len(lengths) - 1) * q + 0.5) for q in PERCENTILES]
+    ordered = np.partition(lengths, indices)
+    return {f"p{int(q * 100)}": float(ordered[i]) for q, i in zip(PERCENTILES, indices, strict=True)}
+
+
+def aggregates(ctx: Context) -> list[pl.Expr]:
+    """Pass-1 aggregates (fused.py) for every column that the sample says could be the text."""
+    return [e for name in text_candidates(ctx) if likely_text(ctx, name) for e in _stats_exprs(name)]
+
+
+def row_exprs(ctx: Context) -> list[pl.Expr]:
+    """Pass-2 flags: encoding damage per string column; mostly non-letters in the text column."""
+    exprs = [damaged(pl.col(n)).alias(f"flag:damaged:{n}") for n in ctx.string_columns()]
+    if ctx.text_column is not None:
+        exprs.append((_share(ctx.text_column) > NON_LETTER_MAX_SHARE).alias("flag:non_letters"))
+        # Lengths per row (4 bytes) for exact percentiles: a quantile aggregate would hold the texts.
+        exprs.append(pl.col(ctx.text_column).str.len_chars().alias("value:length"))
+    return exprs
+
+
+def _flagged(ctx: Context, name: str) -> Any:
+    return ctx.row_ids(ctx.row_flags.get(name, []))
 
 
 def run(ctx: Context) -> CheckResult:
@@ -41,39 +80,52 @@ def run(ctx: Context) -> CheckResult:
     if ctx.rows == 0:
         return payload, issues
     for name in ctx.string_columns():
-        rows = _rows_where(ctx, damaged(pl.col(name)).fill_null(False))
+        rows = _flagged(ctx, f"flag:damaged:{name}")
         if not len(rows):
             continue
         payload["encoding_damage"][name] = {"count": len(rows), **capped_rows(rows)}
-        issues.append(issue(
-            "text_basics", "warning",
-            f"{fmt_count(len(rows), 'value')} in '{name}' {verb(len(rows), 'shows', 'show')} "
-            "encoding damage (replacement characters or mojibake like 'Ã©'); re-decode the source "
-            "as UTF-8, or repair with a tool such as ftfy.",
-            column=name, count=len(rows), fraction=len(rows) / ctx.rows, rows=rows))
-    if ctx.text_column is None:
+        issues.append(
+            issue(
+                "text_basics",
+                "warning",
+                f"{fmt_count(len(rows), 'value')} in '{name}' {verb(len(rows), 'shows', 'show')} "
+                "encoding damage (replacement characters or mojibake like 'Ã©'); re-decode the source "
+                "as UTF-8, or repair with a tool such as ftfy.",
+                column=name,
+                count=len(rows),
+                fraction=len(rows) / ctx.rows,
+                rows=rows,
+            )
+        )
+    name = ctx.text_column
+    if name is None:
         return payload, issues
-    col = pl.col(ctx.text_column)
-    length = col.str.len_chars()
-    # Count the rare characters (spaces, non-letters), not every letter: ~5x fewer regex matches.
-    visible = length - col.str.count_matches(r"\s")
-    share = (col.str.count_matches(r"[^\p{L}\s]") / visible).fill_nan(None)
-    exprs = [length.quantile(q, "nearest").alias(f"p{q}") for q in PERCENTILES]
-    exprs += [length.mean().alias("mean"), col.str.count_matches(r"\S+").mean().alias("words"),
-              share.mean().alias("non_letter")]
-    stats = ctx.lazy().select(exprs).collect(engine="streaming").row(0, named=True)
-    payload["length_chars"] = {f"p{int(q * 100)}": stats[f"p{q}"] for q in PERCENTILES}
+    if f"text_basics:{name}:mean" not in ctx.stats:
+        follow_up(ctx, _stats_exprs(name))
+    stats = {
+        k.removeprefix(f"text_basics:{name}:"): v for k, v in ctx.stats.items() if k.startswith(f"text_basics:{name}:")
+    }
+    payload["length_chars"] = percentiles(ctx.row_values["value:length"])
     payload["length_chars"]["mean"] = stats["mean"]
-    payload["mean_words"] = stats["words"]
+    if f"text:words:{name}" not in ctx.stats:
+        follow_up(ctx, [pl.col(name).str.count_matches(r"\S+").mean().alias(f"text:words:{name}")])
+    payload["mean_words"] = ctx.stats[f"text:words:{name}"]
     payload["non_letter_share"] = stats["non_letter"]
-    noisy = _rows_where(ctx, (share > NON_LETTER_MAX_SHARE).fill_null(False))
+    noisy = _flagged(ctx, "flag:non_letters")
     payload["mostly_non_letters"] = {"count": len(noisy), **capped_rows(noisy)}
     if len(noisy):
         fraction = len(noisy) / ctx.rows
-        issues.append(issue(
-            "text_basics", "warning" if fraction >= NON_LETTER_WARNING_FRACTION else "info",
-            f"{fmt_count(len(noisy), 'text')} ({pct(fraction)}) in '{ctx.text_column}' "
-            f"{verb(len(noisy), 'is', 'are')} mostly symbols, digits or markup rather than words; "
-            "review them and strip boilerplate.",
-            column=ctx.text_column, count=len(noisy), fraction=fraction, rows=noisy))
+        issues.append(
+            issue(
+                "text_basics",
+                "warning" if fraction >= NON_LETTER_WARNING_FRACTION else "info",
+                f"{fmt_count(len(noisy), 'text')} ({pct(fraction)}) in '{ctx.text_column}' "
+                f"{verb(len(noisy), 'is', 'are')} mostly symbols, digits or markup rather than words; "
+                "review them and strip boilerplate.",
+                column=ctx.text_column,
+                count=len(noisy),
+                fraction=fraction,
+                rows=noisy,
+            )
+        )
     return payload, issues

@@ -3,7 +3,9 @@
 All indicators are computed on the first SAMPLE_TOKENS tokens of a seeded random sample of the
 texts, so their values do not depend on the dataset's size (a distinct-n ratio on 1M texts and on
 10k texts would otherwise differ for no reason). When the dataset has fewer tokens the payload says
-how many were used.
+how many were used. The collapse check draws RESAMPLES such samples (different seeds) and reports
+the spread of the risk score over them. The near-duplicate rate is measured among the sampled
+texts too (MinHash clusters, standard/minhash.py), so it does not grow with the file.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 SAMPLE_TOKENS = 20_000
 SAMPLE_SEED = 17
+RESAMPLES = 3
 MATTR_WINDOW = 500
 MTLD_THRESHOLD = 0.72
 ZIPF_MAX_RANK = 1000
@@ -30,9 +33,11 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(unicodedata.normalize("NFKC", text).lower())
 
 
-def sample_documents(texts: Sequence[str | None], budget: int = SAMPLE_TOKENS) -> list[list[str]]:
+def sample_documents(
+    texts: Sequence[str | None], budget: int = SAMPLE_TOKENS, seed: int = SAMPLE_SEED
+) -> list[list[str]]:
     """Token lists of randomly ordered texts until ``budget`` tokens (the last one trimmed)."""
-    rng = np.random.default_rng(SAMPLE_SEED)
+    rng = np.random.default_rng(seed)
     order = rng.permutation(len(texts))
     documents: list[list[str]] = []
     used = 0
@@ -114,8 +119,12 @@ def self_similarity(documents: list[list[str]]) -> float:
     return float((gram.sum() - np.trace(gram)) / (n * (n - 1)))
 
 
-def text_indicators(texts: Sequence[str | None]) -> dict[str, float]:
-    documents = sample_documents(texts)
+def text_indicators(texts: Sequence[str | None], seed: int = SAMPLE_SEED) -> dict[str, float]:
+    """The indicators of one sample of SAMPLE_TOKENS tokens (``seed`` picks the sample), including
+    the near-duplicate rate among the sampled texts (rows repeating an earlier sampled row)."""
+    from validations.engine.standard.minhash import near_duplicate_clusters
+
+    documents = sample_documents(texts, seed=seed)
     tokens = [t for doc in documents for t in doc]
     counts = Counter(tokens)
     total = max(1, len(tokens))
@@ -126,13 +135,26 @@ def text_indicators(texts: Sequence[str | None]) -> dict[str, float]:
         **{f"distinct_{n}": round(distinct_n(documents, n), 6) for n in (1, 2, 3, 4)},
         "mattr": round(mattr(tokens), 6),
         "mtld": round(mtld(tokens), 3),
-        "unigram_entropy": round(float(-(probabilities * np.log2(probabilities)).sum()), 6)
-        if tokens else 0.0,
+        "unigram_entropy": round(float(-(probabilities * np.log2(probabilities)).sum()), 6) if tokens else 0.0,
         "gzip_ratio": round(len(gzip.compress(joined)) / max(1, len(joined)), 6),
         "self_similarity": round(self_similarity(documents), 6),
         "hapax_ratio": round(sum(1 for c in counts.values() if c == 1) / max(1, len(counts)), 6),
         "zipf_exponent": round(zipf_exponent(counts), 6),
+        "near_dup_rate": round(_near_dup_rate(documents, near_duplicate_clusters), 6),
     }
+
+
+def _near_dup_rate(documents: list[list[str]], clusters_of) -> float:
+    if len(documents) < 2:
+        return 0.0
+    clusters, _ = clusters_of([" ".join(doc) for doc in documents])
+    return sum(len(c) - 1 for c in clusters) / len(documents)
+
+
+def text_indicator_resamples(texts: Sequence[str | None]) -> list[dict[str, float]]:
+    """text_indicators on RESAMPLES random samples (different seeds; they overlap more the smaller
+    the corpus, and are identical when it holds fewer than SAMPLE_TOKENS tokens)."""
+    return [text_indicators(texts, seed=SAMPLE_SEED + i) for i in range(RESAMPLES)]
 
 
 def ramp(value: float, healthy: float, collapsed: float) -> float:

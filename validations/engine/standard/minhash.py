@@ -17,9 +17,14 @@ pairs of *distinct* paragraphs (319,600) that reach the threshold:
 The distinct pairs above the threshold that we read were templated variants of one text (os's
 "If dir_fd is not None..." paragraphs), i.e. real near-duplicates rather than false alarms, so we
 take word 2-shingles at Jaccard >= 0.5: the only setting that keeps recall >= 0.93 across 1-15%.
-LSH: 126 permutations in 42 bands of 3 rows; P(candidate) = 1-(1-J^3)^42 is 0.996 at J=0.5 and
+LSH: 126 MinHash values in 42 bands of 3 rows; P(candidate) = 1-(1-J^3)^42 is 0.996 at J=0.5 and
 0.04 at J=0.1, so banding loses almost nothing above the threshold and verification (exact
 Jaccard of the shingle sets) sees few background pairs.
+
+Speed (bench/speed.py): the 126 values come from one-permutation hashing with densification
+(``_oph``), one hash per shingle instead of 126; candidate pairs are verified all at once with a
+sort (``pair_jaccard``) and joined as connected components. Same recall/precision on labelled edits
+(validations/tests/engine/test_speed_equivalence.py), ~10x the previous throughput.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
+import polars as pl
 import xxhash
 
 SHINGLE_WORDS = 2
@@ -41,8 +47,6 @@ NUM_PERM = 126
 BANDS = 42
 ROWS_PER_BAND = NUM_PERM // BANDS
 SEED = 20240611
-PERM_CHUNK = 16  # permutations hashed at once
-BATCH_SHINGLES = 1_000_000  # shingles hashed at once (with PERM_CHUNK: a 128 MB temporary)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -75,70 +79,106 @@ def shingle_hashes(text: str | None, vocab: dict[str, int], k: int = SHINGLE_WOR
     return np.unique(combined)
 
 
-def batch_shingle_hashes(texts: Sequence[str | None], k: int = SHINGLE_WORDS) -> list[np.ndarray]:
-    """``shingle_hashes`` for many texts at once (Polars tokenises, numpy combines): ~10x faster.
+def _tokens(texts: Sequence[str | None]) -> pl.Series:
+    series = pl.Series("t", list(texts), dtype=pl.String)
+    # NFKC leaves ASCII as it is and costs ~10x the rest: normalise only the other texts.
+    non_ascii = series.str.len_bytes() != series.str.len_chars()
+    normalised = pl.select(pl.coalesce(pl.when(non_ascii).then(series).str.normalize("NFKC"), series)).to_series()
+    return normalised.str.to_lowercase().str.extract_all(r"\w+")
+
+
+def flat_shingles(texts: Sequence[str | None], k: int = SHINGLE_WORDS) -> tuple[np.ndarray, np.ndarray]:
+    """(shingle hashes, owning text) for all texts at once: Polars tokenises, numpy combines.
 
     Same shingles as ``shingle_hashes`` up to the hash function (word k-shingles, or a text's
-    words as one shingle when it has fewer than k), but not made unique.
-    """
-    import polars as pl
-
-    tokens = (
-        pl.Series("t", list(texts), dtype=pl.String)
-        .str.normalize("NFKC").str.to_lowercase().str.extract_all(r"\w+")
-    )
+    words as one shingle when it has fewer than k), but not made unique; in text order."""
+    tokens = _tokens(texts)
     lengths = tokens.list.len().fill_null(0).to_numpy().astype(np.int64)
     words = tokens.explode().drop_nulls().hash(seed=SEED).to_numpy()
     doc = np.repeat(np.arange(len(lengths)), lengths)
     position = np.arange(len(words)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     width = np.minimum(lengths, k)[doc]  # shingle width per word's document
-    starts_ok = position + width <= lengths[doc]  # a shingle may start here
-    combined = np.zeros(len(words), dtype=np.uint64)
+    starts = np.flatnonzero(position + width <= lengths[doc])  # a shingle starts at these words
+    width = width[starts]
+    combined = words[starts]
+    # Polynomial combination of consecutive word hashes; uint64 arithmetic wraps on purpose.
     with np.errstate(over="ignore"):
-        for offset in range(k):
-            shifted = np.zeros(len(words), dtype=np.uint64)
-            shifted[: len(words) - offset] = words[offset:]
-            use = offset < width
-            combined = np.where(use, combined * np.uint64(1099511628211) + shifted, combined)
-    combined, owner = combined[starts_ok], doc[starts_ok]
-    # Repeated shingles within a text are kept: MinHash ignores them, and verification makes the
-    # sets unique for the few candidate pairs only (a global per-text sort would cost more).
-    bounds = np.searchsorted(owner, np.arange(len(lengths) + 1))
-    return [combined[bounds[i] : bounds[i + 1]] for i in range(len(lengths))]
+        for offset in range(1, k):
+            longer = offset < width
+            if longer.all():
+                combined = combined * np.uint64(1099511628211) + words[starts + offset]
+            else:
+                combined[longer] = combined[longer] * np.uint64(1099511628211) + words[starts[longer] + offset]
+    return combined, doc[starts]
+
+
+def batch_shingle_hashes(texts: Sequence[str | None], k: int = SHINGLE_WORDS) -> list[np.ndarray]:
+    """``flat_shingles`` split per text (repeats kept: MinHash ignores them)."""
+    values, owner = flat_shingles(texts, k)
+    bounds = np.searchsorted(owner, np.arange(len(texts) + 1))
+    return [values[bounds[i] : bounds[i + 1]] for i in range(len(texts))]
+
+
+_EMPTY = np.uint32(0xFFFFFFFF)
+_SHIFT = np.uint32(0x9E3779B1)  # odd: a value borrowed at probe t differs for each t
+DENSIFY_CHUNK = 50_000
+
+
+def _oph(values: np.ndarray, owner: np.ndarray, documents: int, bins: int) -> np.ndarray:
+    """One-permutation MinHash (Li, Owen & Zhang 2012) with densification by random probing
+    (after Shrivastava 2017): one hash per shingle picks its bin and its value, each bin keeps its
+    minimum, and an empty bin j borrows from the first non-empty bin among j + c_1, j + c_2, ...
+    (mod bins; c a fixed random order of 1..bins-1), shifted by the probe's rank. Two texts agree
+    in a bin with probability ~ their Jaccard similarity, as with ``bins`` independent
+    permutations, for 1/bins of the hashing work on long texts. (Rotation densification, which
+    borrows from the next bin to the right, made bands of short texts collide all or nothing:
+    two 12-shingle texts with Jaccard 0.71 shared no band.)"""
+    rng = np.random.default_rng(SEED)
+    a1, a2 = (rng.integers(1, 2**63, size=2, dtype=np.uint64) | np.uint64(1)).tolist()
+    b1, b2 = rng.integers(0, 2**63, size=2, dtype=np.uint64).tolist()
+    probes = rng.permutation(np.arange(1, bins))
+    with np.errstate(over="ignore"):
+        high = (values * np.uint64(a1) + np.uint64(b1)) >> np.uint64(32)
+        slot = (high * np.uint64(bins)) >> np.uint64(32)
+        value = ((values * np.uint64(a2) + np.uint64(b2)) >> np.uint64(32)).astype(np.uint32)
+    sigs = np.full(documents * bins, _EMPTY, dtype=np.uint32)
+    np.minimum.at(sigs, owner.astype(np.int64) * bins + slot.astype(np.int64), value)
+    sigs = sigs.reshape(documents, bins)
+    for first in range(0, documents, DENSIFY_CHUNK):
+        block = sigs[first : first + DENSIFY_CHUNK]
+        original = block.copy()
+        empty = original == _EMPTY
+        empty[empty.all(axis=1)] = False  # texts without shingles stay empty
+        cells = np.flatnonzero(empty)  # flat indices into the block: one gather per probe
+        cols = cells % bins
+        row_base = cells - cols
+        flat_original, flat_block = original.ravel(), block.reshape(-1)
+        with np.errstate(over="ignore"):
+            for rank, offset in enumerate(probes, start=1):
+                if not len(cells):
+                    break
+                shifted = cols + offset
+                borrowed = flat_original[row_base + np.where(shifted >= bins, shifted - bins, shifted)]
+                hit = borrowed != _EMPTY
+                flat_block[cells[hit]] = borrowed[hit] + np.uint32(rank) * _SHIFT
+                miss = ~hit
+                cells, cols, row_base = cells[miss], cols[miss], row_base[miss]
+    # Band b takes bins b, b + BANDS, b + 2·BANDS rather than neighbours, so that a band's rows
+    # are not borrowed from one source.
+    if bins % ROWS_PER_BAND:
+        return sigs
+    return sigs[:, np.arange(bins).reshape(ROWS_PER_BAND, -1).T.ravel()]
 
 
 def signatures(shingles: Sequence[np.ndarray], num_perm: int = NUM_PERM) -> np.ndarray:
     """MinHash signatures, shape (documents, num_perm), uint32; empty documents get all-max rows.
 
-    Permutations are multiply-shift hashes h(x) = (a·x + b) >> 32 with random odd a, computed on a
-    batch of documents' shingles at once and reduced per document with ``minimum.reduceat``.
-    Batches of about BATCH_SHINGLES shingles × PERM_CHUNK permutations bound the temporary array
-    (~128 MB) whatever the number of documents.
-    """
-    rng = np.random.default_rng(SEED)
-    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)
-    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+    One-permutation hashing with densification (``_oph``): the work is one multiply per shingle
+    and a minimum per bin, whatever num_perm."""
     lengths = np.array([len(s) for s in shingles], dtype=np.int64)
-    result = np.full((len(shingles), num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
-    non_empty = np.flatnonzero(lengths)
-    ends = np.cumsum(lengths[non_empty])
-    first = 0
-    while first < len(non_empty):
-        # Documents first..last hold about BATCH_SHINGLES shingles (at least one document).
-        offset = ends[first - 1] if first else 0
-        last = max(first + 1, int(np.searchsorted(ends, offset + BATCH_SHINGLES, side="right")))
-        batch = non_empty[first:last]
-        flat = np.concatenate([shingles[i] for i in batch])
-        starts = np.r_[0, np.cumsum(lengths[batch])[:-1]]
-        with np.errstate(over="ignore"):
-            for perm in range(0, num_perm, PERM_CHUNK):
-                block = flat[None, :] * a[perm : perm + PERM_CHUNK, None]
-                block += b[perm : perm + PERM_CHUNK, None]
-                block >>= np.uint64(32)
-                reduced = np.minimum.reduceat(block, starts, axis=1).T
-                result[batch, perm : perm + PERM_CHUNK] = reduced.astype(np.uint32)
-        first = last
-    return result
+    values = np.concatenate(list(shingles)) if len(shingles) else np.empty(0, dtype=np.uint64)
+    owner = np.repeat(np.arange(len(shingles)), lengths)
+    return _oph(values.astype(np.uint64), owner, len(shingles), num_perm)
 
 
 def candidate_pairs(sigs: np.ndarray, bands: int = BANDS) -> np.ndarray:
@@ -178,6 +218,52 @@ def jaccard(left: np.ndarray, right: np.ndarray) -> float:
     return shared / (len(left) + len(right) - shared)
 
 
+def _sorted_unique(array: np.ndarray) -> np.ndarray:
+    # np.unique on uint64 measured 50x slower than a plain sort here (numpy 2.x).
+    array = np.sort(array)
+    return array[np.r_[True, array[1:] != array[:-1]]] if len(array) else array
+
+
+def _packed(high: np.ndarray, low: np.ndarray, low_bits: int) -> np.ndarray:
+    """One sortable uint64 per (high, low): ``high`` above the top ``low_bits`` bits of ``low``."""
+    return (high.astype(np.uint64) << np.uint64(low_bits)) | (low >> np.uint64(64 - low_bits))
+
+
+def pair_jaccard(
+    values: np.ndarray, owner: np.ndarray, documents: int, pairs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Jaccard of every candidate pair at once, and the smaller shingle-set size of each.
+
+    Only the shingles of texts in some pair are looked at: each pair's two sets are laid side by
+    side and a value seen twice within one pair is a shared shingle. Sorting one packed uint64 per
+    (text or pair, shingle) is ~10x faster than a two-key sort; it keeps the top 64 - log2(n) bits
+    of each shingle hash (>= 36), so two different shingles of a pair merge with odds < 2^-26."""
+    if not len(pairs):
+        return np.empty(0), np.empty(0, dtype=np.int64)
+    involved = np.zeros(documents, dtype=bool)
+    involved[pairs.ravel()] = True
+    keep = involved[owner]
+    doc_bits = max(documents, len(pairs)).bit_length()
+    low_bits = 64 - doc_bits
+    unique = _sorted_unique(_packed(owner[keep], values[keep], low_bits))
+    docs = (unique >> np.uint64(low_bits)).astype(np.int64)
+    vals = unique & np.uint64((1 << low_bits) - 1)
+    starts = np.searchsorted(docs, np.arange(documents))
+    sizes = np.searchsorted(docs, np.arange(documents), side="right") - starts
+    segment_start = np.stack([starts[pairs[:, 0]], starts[pairs[:, 1]]], axis=1).ravel()
+    segment_size = np.stack([sizes[pairs[:, 0]], sizes[pairs[:, 1]]], axis=1).ravel()
+    offsets = np.cumsum(segment_size) - segment_size
+    gather = np.repeat(segment_start - offsets, segment_size) + np.arange(int(segment_size.sum()))
+    pair_of = np.repeat(np.repeat(np.arange(len(pairs)), 2), segment_size)
+    laid = np.sort((pair_of.astype(np.uint64) << np.uint64(low_bits)) | vals[gather])
+    twice = laid[1:] == laid[:-1]
+    shared = np.bincount((laid[1:][twice] >> np.uint64(low_bits)).astype(np.int64), minlength=len(pairs))
+    left, right = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
+    union = left + right - shared
+    similarity = np.where(union > 0, shared / np.maximum(union, 1), 1.0)
+    return similarity, np.minimum(left, right)
+
+
 class UnionFind:
     def __init__(self, size: int) -> None:
         self.parent = np.arange(size)
@@ -210,24 +296,30 @@ def near_duplicate_clusters(
 ) -> tuple[list[list[int]], int]:
     """Clusters (lists of positions, first = earliest) of texts with verified Jaccard >= threshold.
 
-    Returns (clusters with 2+ members sorted by first member, number of verified pairs).
+    Returns (clusters with 2+ members sorted by first member, number of verified pairs). Candidate
+    pairs come from LSH bands of one-permutation MinHash signatures; every candidate is verified
+    with the exact Jaccard of its shingle sets (vectorised), and verified pairs are joined into
+    clusters as connected components.
     """
-    shingles = batch_shingle_hashes(texts, k)
-    sigs = signatures(shingles)
-    forest = UnionFind(len(texts))
-    verified = 0
-    for i, j in candidate_pairs(sigs):
-        short = min(len(np.unique(shingles[i])), len(np.unique(shingles[j]))) < SHORT_TEXT_SHINGLES
-        if jaccard(shingles[i], shingles[j]) >= (max(threshold, SHORT_THRESHOLD) if short else threshold):
-            forest.union(int(i), int(j))
-            verified += 1
-    roots = forest.roots()
-    order = np.argsort(roots, kind="stable")
-    ordered = roots[order]
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    documents = len(texts)
+    values, owner = flat_shingles(texts, k)
+    sigs = _oph(values, owner, documents, NUM_PERM)
+    pairs = candidate_pairs(sigs)
+    similarity, smaller = pair_jaccard(values, owner, documents, pairs)
+    needed = np.where(smaller < SHORT_TEXT_SHINGLES, max(threshold, SHORT_THRESHOLD), threshold)
+    linked = pairs[similarity >= needed] if len(pairs) else pairs
+    if not len(linked):
+        return [], 0
+    graph = coo_matrix((np.ones(len(linked)), (linked[:, 0], linked[:, 1])), shape=(documents, documents))
+    _, labels = connected_components(graph, directed=False)
+    order = np.argsort(labels, kind="stable")
+    ordered = labels[order]
     bounds = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1], True])
     clusters = [
-        order[start:end].tolist() for start, end in zip(bounds[:-1], bounds[1:], strict=True)
-        if end - start > 1
+        order[start:end].tolist() for start, end in zip(bounds[:-1], bounds[1:], strict=True) if end - start > 1
     ]
     clusters.sort(key=lambda cluster: cluster[0])
-    return clusters, verified
+    return clusters, len(linked)

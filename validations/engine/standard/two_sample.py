@@ -4,6 +4,10 @@ C2ST: a classifier learns to tell the two samples apart under 5-fold cross-valid
 statistic is 2·AUC − 1 (0 = indistinguishable, 1 = perfectly separable), clipped at 0.
 MMD: unbiased squared maximum mean discrepancy with an RBF kernel whose bandwidth is the median
 pairwise distance (median heuristic), on up to MMD_POINTS points of each sample.
+k-NN manifolds (Naeem et al. 2020, "Reliable fidelity and diversity metrics"), on the same points:
+precision (share of the sample inside some reference point's k-NN ball), recall (share of the
+reference inside some sample point's ball) and coverage (share of reference points whose own ball
+holds a sample point); k = KNN_K. Collapsed data keeps precision and loses recall and coverage.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import numpy as np
 C2ST_MAX_PER_SIDE = 2000
 MMD_POINTS = 500
 SEED = 3
+KNN_K = 5
 
 
 def _subsample(items: Sequence, limit: int, rng: np.random.Generator) -> list:
@@ -47,6 +52,25 @@ def mmd2(left: np.ndarray, right: np.ndarray) -> float:
     return float(term_x + term_y - 2 * kxy.mean())
 
 
+def knn_manifold(sample: np.ndarray, reference: np.ndarray, k: int = KNN_K) -> dict[str, float]:
+    """Precision, recall and coverage of ``sample`` against ``reference`` (see module docstring)."""
+    if len(sample) <= k or len(reference) <= k:
+        return {}
+
+    def distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.sqrt(np.maximum((a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2 * a @ b.T, 0))
+
+    ref_ref, own = distances(reference, reference), distances(sample, sample)
+    ref_radius = np.sort(ref_ref, 1)[:, k]  # column 0 is the point itself
+    own_radius = np.sort(own, 1)[:, k]
+    cross = distances(sample, reference)  # sample × reference
+    return {
+        "knn_precision": round(float((cross < ref_radius[None, :]).any(1).mean()), 6),
+        "knn_recall": round(float((cross.T < own_radius[None, :]).any(1).mean()), 6),
+        "knn_coverage": round(float((cross.min(0) < ref_radius).mean()), 6),
+    }
+
+
 def text_two_sample(texts: Sequence[str], reference: Sequence[str]) -> dict[str, float]:
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -64,7 +88,7 @@ def text_two_sample(texts: Sequence[str], reference: Sequence[str]) -> dict[str,
     components = min(50, vectors.shape[1] - 1, len(labels) - 1)
     dense = normalize(TruncatedSVD(components, random_state=SEED).fit_transform(vectors))
     a, b = dense[: len(left)][:MMD_POINTS], dense[len(left) :][:MMD_POINTS]
-    return {"c2st": round(max(0.0, 2 * auc - 1), 6), "mmd2": round(mmd2(a, b), 6)}
+    return {"c2st": round(max(0.0, 2 * auc - 1), 6), "mmd2": round(mmd2(a, b), 6), **knn_manifold(a, b)}
 
 
 def table_two_sample(sample: np.ndarray, reference: np.ndarray) -> dict[str, float]:
@@ -85,5 +109,5 @@ def table_two_sample(sample: np.ndarray, reference: np.ndarray) -> dict[str, flo
     def scaled(x: np.ndarray) -> np.ndarray:
         return np.nan_to_num((x - mean) / std)
 
-    return {"c2st": round(max(0.0, 2 * auc - 1), 6),
-            "mmd2": round(mmd2(scaled(left[:MMD_POINTS]), scaled(right[:MMD_POINTS])), 6)}
+    a, b = scaled(left[:MMD_POINTS]), scaled(right[:MMD_POINTS])
+    return {"c2st": round(max(0.0, 2 * auc - 1), 6), "mmd2": round(mmd2(a, b), 6), **knn_manifold(a, b)}

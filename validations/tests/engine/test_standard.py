@@ -16,7 +16,7 @@ from validations.engine.standard.minhash import (
 )
 from validations.engine.standard.pii import iban_ok, luhn_ok
 from validations.tests.engine.helpers import issues_of, validate
-from validations.tests.engine.synthetic import edit_words, next_generation, zipf_texts
+from validations.tests.engine.synthetic import edit_words, markov_generation, zipf_texts
 
 STANDARD_EXTRA = {
     "near_duplicates", "outliers", "conflicting_labels", "label_noise", "text_quality", "pii", "collapse",
@@ -163,17 +163,19 @@ def test_pii_validators_reject_lookalikes(tmp_path: Path) -> None:
 
 
 def test_collapse_risk_rises_with_generation(tmp_path: Path) -> None:
-    generation = zipf_texts(300, seed=11)
-    paths = []
+    human = zipf_texts(600, seed=11)
+    reference = write_frame(tmp_path, "human.csv", pl.DataFrame({"text": human[300:]}))
+    generation, paths = human[:300], []
     for number in range(4):
         paths.append(write_frame(tmp_path, f"g{number}.csv", pl.DataFrame({"text": generation})))
-        generation = next_generation(generation, 300, seed=number)
-    alone = [validate(p, tier="standard")["collapse_risk"]["score"] for p in paths]
-    against = [validate(p, tier="standard", reference=paths[0])["collapse_risk"] for p in paths[1:]]
-    assert alone == sorted(alone) and alone[0] < 0.25 and alone[-1] >= 0.5
+        generation = markov_generation(generation, 300, seed=number, temperature=0.8)
+    alone = [validate(p, tier="standard")["collapse_risk"] for p in paths]
+    against = [validate(p, tier="standard", reference=reference)["collapse_risk"] for p in paths]
+    alone_scores = [r["score"] for r in alone]
+    assert alone_scores == sorted(alone_scores) and alone[0]["level"] == "low" and alone[-1]["level"] != "low"
     scores = [r["score"] for r in against]
-    assert scores == sorted(scores) and against[-1]["level"] == "high"
-    assert against[-1]["indicators"]["c2st"] > 0.9
+    assert scores == sorted(scores) and against[0]["level"] == "low" and against[-1]["level"] == "high"
+    assert against[-1]["indicators"]["c2st"] > 0.9 and against[-1]["indicators"]["reference"]["distinct_2"] > 0
 
 
 def test_table_collapse_with_reference_rises_as_tails_are_lost(tmp_path: Path) -> None:
@@ -189,7 +191,8 @@ def test_table_collapse_with_reference_rises_as_tails_are_lost(tmp_path: Path) -
     risks = [validate(p, tier="standard", reference=paths[0])["collapse_risk"] for p in paths]
     scores = [r["score"] for r in risks]
     assert scores == sorted(scores) and scores[0] < 0.25 and risks[-1]["level"] == "high"
-    assert risks[-1]["indicators"]["variance_ratio"] < 0.5
+    assert risks[-1]["indicators"]["variance_log_ratio"] < np.log(0.5)
+    assert risks[-1]["indicators"]["tail_exceedance"] < risks[0]["indicators"]["tail_exceedance"]
 
 
 @pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer", "diabetes"])

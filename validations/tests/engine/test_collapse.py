@@ -1,0 +1,141 @@
+"""Collapse indicators with known answers, the fitted risk model, and the calibration bank's smoke run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from validations.engine.standard import collapse, collapse_model, collapse_tables
+from validations.engine.standard.two_sample import knn_manifold
+from validations.tests.engine.synthetic import markov_generation, table_generation, zipf_texts
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _indicators(frame: pl.DataFrame) -> dict[str, float]:
+    numeric, categorical = collapse_tables.split_columns(frame)
+    return collapse_tables.mean_indicators(collapse_tables.table_indicators(frame, numeric, categorical))
+
+
+def test_truncated_normal_has_thinner_tails_than_a_full_one() -> None:
+    rng = np.random.default_rng(0)
+    full = rng.standard_t(5, size=(3000, 3))
+    truncated = full[(np.abs(full) < 2).all(1)][:1000]
+    wide, narrow = (_indicators(pl.DataFrame(m, schema=["a", "b", "c"])) for m in (full[:1000], truncated))
+    assert narrow["kurtosis"] < 0 < wide["kurtosis"]
+    assert narrow["tail_exceedance"] == 0 < wide["tail_exceedance"]
+    assert narrow["tail_spread"] < wide["tail_spread"]
+
+
+def test_rare_categories_and_entropy_are_measured_on_the_sample() -> None:
+    common = ["a"] * 500 + ["b"] * 470
+    rare = [f"r{i}" for i in range(30)]  # 30 categories of one row each: 3% of the rows
+    frame = pl.DataFrame({"c": common + rare, "x": np.arange(1000.0)})
+    found = _indicators(frame)
+    assert found["rare_category_share"] == pytest.approx(0.03)
+    assert found["singleton_share"] == pytest.approx(30 / 32)
+    only_common = _indicators(pl.DataFrame({"c": common + ["a"] * 30, "x": np.arange(1000.0)}))
+    assert only_common["rare_category_share"] == 0 and only_common["category_entropy"] < found["category_entropy"]
+
+
+def test_indicators_do_not_depend_on_the_table_size() -> None:
+    rng = np.random.default_rng(1)
+    big = pl.DataFrame({"x": np.round(rng.normal(size=30_000), 2), "y": rng.exponential(size=30_000)})
+    small, large = _indicators(big[:3000]), _indicators(big)
+    # On all rows, 1,000 distinct x values would give a distinct ratio ~10x smaller for 10x more rows.
+    assert small["distinct_ratio"] == pytest.approx(large["distinct_ratio"], abs=0.03) and small["distinct_ratio"] < 1
+    for name, tolerance in (("tail_exceedance", 0.01), ("kurtosis", 0.15), ("effective_rank", 0.01)):
+        assert small[name] == pytest.approx(large[name], abs=tolerance)
+
+
+def test_effective_rank_falls_when_columns_are_copies() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(1000, 1))
+    independent = rng.normal(size=(1000, 4))
+    copies = np.hstack([x, x * 2, x + 0.01 * rng.normal(size=(1000, 1)), -x])
+    assert collapse_tables.effective_rank(independent) > 0.95
+    assert collapse_tables.effective_rank(copies) < 0.3
+
+
+def test_knn_manifold_sees_a_sample_that_covers_only_part_of_the_reference() -> None:
+    rng = np.random.default_rng(3)
+    reference = rng.normal(size=(400, 2))
+    same = knn_manifold(rng.normal(size=(400, 2)), reference)
+    collapsed = knn_manifold(0.2 * rng.normal(size=(400, 2)), reference)
+    assert same["knn_coverage"] > 0.8 and same["knn_recall"] > 0.8
+    assert collapsed["knn_precision"] > 0.9 and collapsed["knn_coverage"] < 0.3 and collapsed["knn_recall"] < 0.3
+
+
+def test_calibration_file_records_its_provenance_and_a_proper_ordinal_model() -> None:
+    calibration = collapse_model.calibration()
+    assert {"script", "inputs", "date", "held_out_metrics"} <= set(calibration["provenance"])
+    for variant, names in collapse_model.VARIANTS.items():
+        assert 0 < calibration["levels"][variant]["medium"] < calibration["levels"][variant]["high"] < 1
+        model = calibration["models"][variant]
+        assert model["features"] == names and len(model["weights"]) == len(names)
+        assert np.all(np.diff(model["thresholds"]) > 0)
+        scores = [collapse_model.score_of(eta, model["thresholds"]) for eta in (-50, 0, 50)]
+        assert scores[0] < 0.01 and scores == sorted(scores) and scores[-1] > 0.99
+
+
+def test_text_chain_scores_rise_with_the_generation() -> None:
+    generation = zipf_texts(600, seed=5)
+    human, reference = generation[:300], generation[300:]
+    scores, against = [], []
+    generation = human
+    for number in range(6):
+        if number in (0, 5):
+            scores.append(collapse.text_collapse(generation)["risk"])
+            against.append(collapse.text_collapse(generation, reference)["risk"])
+        generation = markov_generation(generation, 300, seed=number, temperature=0.8)
+    assert scores[1]["score"] > scores[0]["score"] and against[1]["score"] > against[0]["score"]
+    assert against[0]["level"] == "low" and against[1]["level"] != "low"
+
+
+def test_table_chain_without_reference_scores_rise_as_tails_are_cut() -> None:
+    rng = np.random.default_rng(4)
+    frame = pl.DataFrame(
+        {
+            "a": np.round(rng.standard_t(4, size=1200), 3),
+            "b": np.round(rng.lognormal(size=1200), 3),
+            "c": np.round(rng.gamma(2, size=1200), 2),
+            "kind": rng.choice(
+                [f"k{i}" for i in range(40)], size=1200, p=np.r_[np.full(5, 0.18), np.full(35, 0.1 / 35)]
+            ),
+        }
+    )
+    human, reference = frame[:600], frame[600:]
+    generation, payloads = human, []
+    for number in range(6):
+        if number in (0, 5):
+            payloads.append((collapse.table_collapse(generation), collapse.table_collapse(generation, reference)))
+        generation = table_generation(generation, 600, seed=number, model="gmm", truncate=0.01)
+    (first, first_ref), (last, last_ref) = payloads
+    assert last["risk"]["score"] > first["risk"]["score"]
+    assert last_ref["risk"]["score"] > first_ref["risk"]["score"] and last_ref["risk"]["level"] != "low"
+    assert first_ref["risk"]["level"] == "low"
+    assert last["risk"]["indicators"]["tail_exceedance"] < first["risk"]["indicators"]["tail_exceedance"]
+    assert last["risk"]["indicators"]["rare_category_share"] < first["risk"]["indicators"]["rare_category_share"]
+    low, high = last["score_interval"]
+    assert 0 <= low <= high <= 1 and last["resamples"] == 1
+
+
+@pytest.mark.slow
+def test_collapse_bank_smoke_run() -> None:
+    began = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "bench/build_collapse_bank.py", "--smoke"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert time.perf_counter() - began < 60
+    assert "table_reference:" in done.stdout and "bank lines in" in done.stdout

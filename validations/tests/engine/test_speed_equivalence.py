@@ -1,0 +1,156 @@
+"""Speed-ups must not change results: the fused quick scan, the text normaliser's ASCII fast path,
+one-permutation MinHash and the batched outlier scores against their plain definitions."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from validations.engine import runner
+from validations.engine.checks.duplicates import normalised_text
+from validations.engine.runner import run_validation
+from validations.engine.standard import minhash
+from validations.tests.engine.synthetic import edit_words, zipf_texts
+
+
+def _awkward_table(path: Path) -> Path:
+    """Findings that appear only after the first rows: the sampled dtypes are wrong for some columns."""
+    rng = np.random.default_rng(3)
+    n = 400
+    numbers = rng.normal(size=n).round(3).astype(str).astype(object)
+    numbers[300], numbers[310] = "NA", " 4.5 "
+    late_words = rng.integers(0, 100, n).astype(str).astype(object)
+    late_words[250:] = "word"
+    late_mixed = np.array(["w"] * n, dtype=object)
+    late_mixed[150:] = rng.integers(0, 9, n - 150).astype(str)
+    sentinel = rng.integers(0, 50, n).astype(object)
+    sentinel[350] = -999
+    nan_token = rng.normal(size=n).round(2).astype(str).astype(object)
+    nan_token[330] = "nan"
+    texts = [f"The quick fox number {i % 150} jumps over the lazy dog again and again" for i in range(n)]
+    texts[100] = "Ｔｈｅ ｑｕｉｃｋ fox number 1 jumps over the lazy dog again and again!"
+    texts[120] = "Ã©cole damaged text with mojibake and enough words here"
+    texts[130] = "12345 6789 0000 1111 2222 3333 #### $$$$ %%%% &&&& 9999"
+    frame = pl.DataFrame(
+        {
+            "id": list(range(n)),
+            "numbers": numbers.tolist(),
+            "late_words": late_words.tolist(),
+            "late_mixed": late_mixed.tolist(),
+            "sentinel": sentinel.tolist(),
+            "nan_token": nan_token.tolist(),
+            "flag": rng.choice(["true", "false"], n).tolist(),
+            "text": texts,
+            "y": rng.choice(["a", "b", "c"], n, p=[0.9, 0.09, 0.01]).tolist(),
+        }
+    )
+    frame.write_csv(path)
+    path.write_text(path.read_text() + ",,,,,,,,\n" + "1,2\n" + path.read_text().splitlines()[5] + "\n")
+    return path
+
+
+def _comparable(report: dict) -> str:
+    report.pop("timings")
+    return json.dumps(report, sort_keys=True)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_the_quick_scan_does_not_depend_on_the_sample_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    path = _awkward_table(tmp_path / "a.csv")
+    if fmt == "jsonl":
+        pl.read_csv(path, infer_schema=False).write_ndjson(tmp_path / "a.jsonl")
+        path = tmp_path / "a.jsonl"
+    reports = []
+    for rows in (10, 100_000):  # a sample that guesses wrong vs. the whole file as the sample
+        monkeypatch.setattr(runner, "SAMPLE_ROWS", rows)
+        reports.append(_comparable(run_validation(path, tier="quick", target="y")))
+    assert reports[0] == reports[1]
+    report = json.loads(reports[0])
+    dtypes = {c["name"]: c["dtype"] for c in report["dataset"]["columns"]}
+    if fmt == "csv":
+        assert dtypes["late_words"] == "mixed" and dtypes["late_mixed"] == "mixed"
+        assert dtypes["numbers"] == "float" and dtypes["flag"] == "boolean"
+    assert report["dataset"]["text_column"] == "text"
+    assert report["checks"]["text_basics"]["encoding_damage"]["text"]["rows"] == [120]
+
+
+def test_normalised_text_fast_path_equals_nfkc_then_rules() -> None:
+    texts = ["Ｔｈｅ  ﬁne\tDay!", "plain ascii,  text\n\nhere", "Café — naïve", "x²  y", None, "", "   "]
+
+    def reference(text: str) -> str:
+        import re
+
+        folded = unicodedata.normalize("NFKC", text).lower()
+        folded = re.sub(r"[\W_]+", lambda m: "" if not m.group().isspace() else m.group(), folded)
+        return folded
+
+    got = pl.select(normalised_text(pl.lit(pl.Series(texts)))).to_series().to_list()
+    slow = (
+        pl.Series(texts)
+        .str.normalize("NFKC")
+        .str.to_lowercase()
+        .str.replace_all(r"[\p{P}\p{S}]+", "")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+        .to_list()
+    )
+    assert got == slow
+    assert reference("Ｔｈｅ") == "the"
+
+
+def test_one_permutation_minhash_keeps_recall_and_precision_on_labelled_edits() -> None:
+    originals = zipf_texts(300, words=60, seed=11)
+    copies, truth = [], set()
+    for i, share in enumerate((0.0, 0.01, 0.03, 0.05, 0.08, 0.10) * 10):
+        copies.append(edit_words(originals[i], share, seed=i))
+        truth.add((i, 300 + len(copies) - 1))
+    clusters, _ = minhash.near_duplicate_clusters(originals + copies)
+    found = {(c[0], m) for c in clusters for m in c[1:]}
+    recall = len(found & truth) / len(truth)
+    precision = len(found & truth) / max(1, len(found))
+    assert 2 * recall * precision / (recall + precision) >= 0.95
+
+
+def test_short_templated_texts_one_word_apart_form_one_cluster() -> None:
+    # Rotation densification left such 12-shingle texts (Jaccard 0.71) without a shared band.
+    texts = [f"The quick fox number {i % 300} jumps over the lazy dog again and again" for i in range(900)]
+    clusters, _ = minhash.near_duplicate_clusters(texts)
+    assert clusters == [list(range(900))]
+
+
+def test_vectorised_verification_equals_the_exact_jaccard() -> None:
+    texts = zipf_texts(40, words=30, seed=2) + [edit_words(t, 0.2, seed=1) for t in zipf_texts(40, words=30, seed=2)]
+    values, owner = minhash.flat_shingles(texts)
+    pairs = np.array([(i, i + 40) for i in range(40)] + [(0, 1), (2, 3)])
+    similarity, smaller = minhash.pair_jaccard(values, owner, len(texts), pairs)
+    exact = [minhash.jaccard(values[owner == a], values[owner == b]) for a, b in pairs]
+    assert np.allclose(similarity, exact)
+    assert list(smaller) == [
+        min(len(np.unique(values[owner == a])), len(np.unique(values[owner == b]))) for a, b in pairs
+    ]
+
+
+def test_outlier_scores_in_batches_equal_one_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from validations.engine.standard import outliers
+
+    rng = np.random.default_rng(4)
+    values = rng.normal(50, 5, size=500)
+    values[[17, 400]] = [500, -300]
+    path = tmp_path / "o.csv"
+    pl.DataFrame({"x": values, "z": rng.normal(size=500)}).write_csv(path)
+    results = []
+    for batch in (1_000_000, 64):
+        monkeypatch.setattr(outliers, "SCORE_BATCH", batch)
+        results.append(run_validation(path, tier="standard")["checks"]["outliers"])
+    assert results[0] == results[1]
+    forest = results[0]["isolation_forest"]
+    assert forest["rows"][:2] == [17, 400] and len(forest["scores"]) == len(forest["rows"])
+    assert forest["top"][0] == {"row": 17, "score": forest["scores"][0]}
+    assert results[0]["columns"]["x"]["rows"] == [17, 400] and results[0]["columns"]["x"]["z"][0] > 3.5
