@@ -32,13 +32,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", help="label column (enables label checks)")
     parser.add_argument("--text-column", dest="text_column", help="text column (else detected)")
     parser.add_argument("--reference", help="reference dataset for collapse comparison")
-    parser.add_argument("--format", dest="output", choices=("json", "text"), default="json",
-                        help="output format of the report")
-    parser.add_argument("--input-format", dest="input_format",
-                        choices=("csv", "tsv", "jsonl", "parquet"),
-                        help="declared input format (else sniffed from the content)")
-    parser.add_argument("--expected-rows", dest="expected_rows", type=int,
-                        help="row count the file should have")
+    parser.add_argument(
+        "--format", dest="output", choices=("json", "text"), default="json", help="output format of the report"
+    )
+    parser.add_argument(
+        "--input-format",
+        dest="input_format",
+        choices=("csv", "tsv", "jsonl", "parquet"),
+        help="declared input format (else sniffed from the content)",
+    )
+    parser.add_argument("--expected-rows", dest="expected_rows", type=int, help="row count the file should have")
 
 
 def render_text(report: dict[str, Any]) -> str:

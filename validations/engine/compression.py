@@ -59,9 +59,7 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def decompress_to(
-    source: str | Path, target: str | Path, *, compression: str, max_bytes: int
-) -> str:
+def decompress_to(source: str | Path, target: str | Path, *, compression: str, max_bytes: int) -> str:
     """Decompress ``source`` into ``target``; return the sha256 of the compressed bytes.
 
     Raises EngineInputError when the stream is corrupt or truncated, or when the output would pass
@@ -73,9 +71,7 @@ def decompress_to(
             stream: BinaryIO = gzip.GzipFile(fileobj=hashing)  # type: ignore[arg-type]
         elif compression == "zstd":
             # read_across_frames: files made by concatenating zstd frames are legal and common.
-            stream = zstandard.ZstdDecompressor().stream_reader(
-                hashing, read_across_frames=True
-            )
+            stream = zstandard.ZstdDecompressor().stream_reader(hashing, read_across_frames=True)
         else:
             raise ValueError(f"unknown compression {compression!r}")
         written = 0

@@ -27,8 +27,11 @@ def run(ctx: Context) -> CheckResult:
     features = [n for n in ctx.table.columns if n != target]
     frame = (
         ctx.lazy()
-        .select(pl.struct(features).hash(seed=7).alias("f"), pl.col(target).hash(seed=8).alias("t"),
-                pl.col(target).is_null().alias("unlabelled"))
+        .select(
+            pl.struct(features).hash(seed=7).alias("f"),
+            pl.col(target).hash(seed=8).alias("t"),
+            pl.col(target).is_null().alias("unlabelled"),
+        )
         .with_row_index("row")
         .filter(~pl.col("unlabelled"))
         .collect(engine="streaming")
@@ -51,11 +54,18 @@ def run(ctx: Context) -> CheckResult:
     issues = []
     if len(listed):
         fraction = len(all_rows) / max(1, ctx.rows)
-        issues.append(issue(
-            "conflicting_labels", "warning",
-            f"{fmt_count(len(listed), 'group')} of rows ({fmt_count(len(all_rows), 'row')}, "
-            f"{pct(fraction)}) have identical features but different '{target}' values (e.g. rows "
-            f"{', '.join(map(str, listed[0][:4]))}); relabel them or add a feature that tells them "
-            "apart.",
-            column=target, count=len(all_rows), fraction=fraction, rows=all_rows))
+        issues.append(
+            issue(
+                "conflicting_labels",
+                "warning",
+                f"{fmt_count(len(listed), 'group')} of rows ({fmt_count(len(all_rows), 'row')}, "
+                f"{pct(fraction)}) have identical features but different '{target}' values (e.g. rows "
+                f"{', '.join(map(str, listed[0][:4]))}); relabel them or add a feature that tells them "
+                "apart.",
+                column=target,
+                count=len(all_rows),
+                fraction=fraction,
+                rows=all_rows,
+            )
+        )
     return payload, issues

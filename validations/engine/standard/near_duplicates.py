@@ -67,9 +67,7 @@ def _link_groups(forest: UnionFind, keys: np.ndarray, exact: np.ndarray) -> None
             forest.union(int(left), int(right))
 
 
-def _link_within_tolerance(
-    forest: UnionFind, others: np.ndarray, values: np.ndarray, exact: np.ndarray
-) -> None:
+def _link_within_tolerance(forest: UnionFind, others: np.ndarray, values: np.ndarray, exact: np.ndarray) -> None:
     # Sorting by (other columns, value) puts candidates side by side: only neighbours can be close.
     order = np.lexsort((values, others))
     key, val = others[order], values[order]
@@ -105,11 +103,18 @@ def run(ctx: Context) -> CheckResult:
         fraction = len(repeats) / ctx.rows
         what = f"texts in '{ctx.text_column}'" if ctx.text_column else "rows"
         first = clusters[0]
-        issues.append(issue(
-            "near_duplicates", "warning" if fraction >= WARNING_FRACTION else "info",
-            f"{fmt_count(len(repeats), 'row')} ({pct(fraction)}) {verb(len(repeats), 'is', 'are')} "
-            f"a near-copy of an earlier one ({fmt_count(len(clusters), 'group')} of similar {what}; e.g. rows "
-            f"{', '.join(map(str, first[:4]))}); keep one per group so near-copies do not dominate "
-            "training or leak between train and test.",
-            column=ctx.text_column, count=len(repeats), fraction=fraction, rows=repeats))
+        issues.append(
+            issue(
+                "near_duplicates",
+                "warning" if fraction >= WARNING_FRACTION else "info",
+                f"{fmt_count(len(repeats), 'row')} ({pct(fraction)}) {verb(len(repeats), 'is', 'are')} "
+                f"a near-copy of an earlier one ({fmt_count(len(clusters), 'group')} of similar {what}; e.g. rows "
+                f"{', '.join(map(str, first[:4]))}); keep one per group so near-copies do not dominate "
+                "training or leak between train and test.",
+                column=ctx.text_column,
+                count=len(repeats),
+                fraction=fraction,
+                rows=repeats,
+            )
+        )
     return payload, issues

@@ -59,7 +59,8 @@ def _rows_with(ctx: Context, name: str, kind: str) -> np.ndarray:
         found = ctx.lazy().with_row_index("__row").filter(col.str.contains(pattern).fill_null(False))
         return found.select("__row").collect(engine="streaming")["__row"].to_numpy()
     frame = (
-        ctx.lazy().with_row_index("__row")
+        ctx.lazy()
+        .with_row_index("__row")
         .select("__row", col.str.extract_all(pattern).alias("m"))
         .filter(pl.col("m").list.len() > 0)
         .collect(engine="streaming")
@@ -84,9 +85,16 @@ def run(ctx: Context) -> CheckResult:
         all_rows = np.unique(np.concatenate([np.array(v["rows"]) for v in found.values()]))
         kinds = ", ".join(f"{k} ({v['count']:,})" for k, v in found.items())
         fraction = len(all_rows) / max(1, ctx.rows)
-        issues.append(issue(
-            "pii", "warning",
-            f"Column '{name}' contains personal data in {fmt_count(len(all_rows), 'row')} "
-            f"({pct(fraction)}): {kinds}; remove or mask it unless you have consent to train on it.",
-            column=name, count=len(all_rows), fraction=fraction, rows=all_rows))
+        issues.append(
+            issue(
+                "pii",
+                "warning",
+                f"Column '{name}' contains personal data in {fmt_count(len(all_rows), 'row')} "
+                f"({pct(fraction)}): {kinds}; remove or mask it unless you have consent to train on it.",
+                column=name,
+                count=len(all_rows),
+                fraction=fraction,
+                rows=all_rows,
+            )
+        )
     return payload, issues

@@ -32,8 +32,16 @@ _WORD = re.compile(r"\S+")
 _LETTER = re.compile(r"[^\W\d_]")
 _BULLET = re.compile(r"^\s*([-*•‣◦▪●]|\d+[.)])\s")
 _BOILERPLATE = re.compile(r"lorem ipsum|javascript|\{", re.IGNORECASE)
-JUNK_RULES = ("alpha_words", "mean_word_length", "symbol_ratio", "bullet_lines",
-              "ellipsis_lines", "duplicate_lines", "boilerplate", "short_lines")
+JUNK_RULES = (
+    "alpha_words",
+    "mean_word_length",
+    "symbol_ratio",
+    "bullet_lines",
+    "ellipsis_lines",
+    "duplicate_lines",
+    "boilerplate",
+    "short_lines",
+)
 INFO_RULES = ("under_50_words", "no_terminal_punctuation")
 
 
@@ -49,8 +57,7 @@ def text_flags(text: str) -> dict[str, bool]:
         "mean_word_length": bool(words) and not 3 <= mean_length <= 10,
         "symbol_ratio": (text.count("#") + text.count("...") + text.count("…")) > 0.1 * n_words,
         "bullet_lines": len(lines) > 1 and sum(bool(_BULLET.match(x)) for x in lines) > 0.9 * n_lines,
-        "ellipsis_lines": len(lines) > 1
-        and sum(x.endswith(("...", "…")) for x in lines) > 0.3 * n_lines,
+        "ellipsis_lines": len(lines) > 1 and sum(x.endswith(("...", "…")) for x in lines) > 0.3 * n_lines,
         "duplicate_lines": len(lines) > 1 and repeated > 0.3 * n_lines,
         "boilerplate": bool(_BOILERPLATE.search(text)),
         "short_lines": len(lines) >= 3 and sum(len(x) < 30 for x in lines) > 0.67 * n_lines,
@@ -85,11 +92,18 @@ def run(ctx: Context) -> CheckResult:
     if len(rows):
         fraction = len(rows) / max(1, ctx.rows)
         top = sorted(JUNK_RULES, key=lambda r: -counts[r])[:3]
-        issues.append(issue(
-            "text_quality", "warning" if fraction >= WARNING_FRACTION else "info",
-            f"{fmt_count(len(rows), 'text')} ({pct(fraction)}) in '{ctx.text_column}' "
-            f"{verb(len(rows), 'fails', 'fail')} web-text quality rules (mostly: "
-            f"{', '.join(r.replace('_', ' ') for r in top if counts[r])}); review them and remove "
-            "boilerplate, markup and spam.",
-            column=ctx.text_column, count=len(rows), fraction=fraction, rows=rows))
+        issues.append(
+            issue(
+                "text_quality",
+                "warning" if fraction >= WARNING_FRACTION else "info",
+                f"{fmt_count(len(rows), 'text')} ({pct(fraction)}) in '{ctx.text_column}' "
+                f"{verb(len(rows), 'fails', 'fail')} web-text quality rules (mostly: "
+                f"{', '.join(r.replace('_', ' ') for r in top if counts[r])}); review them and remove "
+                "boilerplate, markup and spam.",
+                column=ctx.text_column,
+                count=len(rows),
+                fraction=fraction,
+                rows=rows,
+            )
+        )
     return payload, issues

@@ -19,10 +19,7 @@ def validate(path: Path, tier: str = "quick", **options: Any) -> dict[str, Any]:
 
 
 def issues_of(report: dict[str, Any], check: str, severity: str | None = None) -> list[dict]:
-    return [
-        i for i in report["issues"]
-        if i["check"] == check and (severity is None or i["severity"] == severity)
-    ]
+    return [i for i in report["issues"] if i["check"] == check and (severity is None or i["severity"] == severity)]
 
 
 def csv_text(header: list[str], rows: list[list[Any]]) -> str:

@@ -188,7 +188,11 @@ def test_fast_line_scan_agrees_with_the_csv_module_scan(tmp_path: Path, content:
         slow = structure._scan_delimited_lines(handle, structure.StructureScan(), separator, strict=False)
     assert fast is not None
     assert (fast.header, fast.records, fast.bad_count, fast.blank_lines) == (
-        slow.header, slow.records, slow.bad_count, slow.blank_lines)
+        slow.header,
+        slow.records,
+        slow.bad_count,
+        slow.blank_lines,
+    )
     assert [(b.line, b.record, b.reason) for b in fast.bad] == [(b.line, b.record, b.reason) for b in slow.bad]
 
 
@@ -203,9 +207,7 @@ def test_fast_line_scan_leaves_quoted_files_to_the_csv_module(tmp_path: Path) ->
 
 def test_parquet_with_corrupt_pages_raises_an_input_error(tmp_path: Path) -> None:
     path = tmp_path / "c.parquet"
-    pl.DataFrame({"a": list(range(5000)), "b": [f"v{i}" for i in range(5000)]}).write_parquet(
-        path, compression="zstd"
-    )
+    pl.DataFrame({"a": list(range(5000)), "b": [f"v{i}" for i in range(5000)]}).write_parquet(path, compression="zstd")
     raw = bytearray(path.read_bytes())
     # Random bytes inside the data pages, footer intact. (Parquet pages carry no checksum here, so
     # some damage decodes silently into wrong values; this damage is detectable.)
@@ -229,7 +231,9 @@ def test_jsonl_scan_finds_bad_and_blank_lines(tmp_path: Path) -> None:
     assert scan.bad[1].reason == "the line is a JSON list, not an object"
     with open_table(path, declared_format="jsonl") as table:
         assert table.lazy().collect().to_dicts() == [
-            {"a": "1", "b": None}, {"a": 'x,"y"', "b": None}, {"a": None, "b": 3}
+            {"a": "1", "b": None},
+            {"a": 'x,"y"', "b": None},
+            {"a": None, "b": 3},
         ]
         assert table.row_map(np.arange(3)).tolist() == [0, 3, 5]
 

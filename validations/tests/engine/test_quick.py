@@ -13,7 +13,13 @@ from validations.engine.runner import run_validation
 from validations.tests.engine.helpers import csv_text, issues_of, validate, write
 
 QUICK_CHECKS = {
-    "parse", "row_count", "missing", "exact_duplicates", "columns", "label_balance", "text_basics",
+    "parse",
+    "row_count",
+    "missing",
+    "exact_duplicates",
+    "columns",
+    "label_balance",
+    "text_basics",
 }
 ISSUE_KEYS = {"check", "severity", "message", "column", "count", "fraction", "rows"}
 
@@ -23,8 +29,7 @@ def test_report_has_the_schema_v1_keys_and_every_quick_check(tmp_path: Path) -> 
     stages: list[tuple[str, int]] = []
     report = validate(path, progress=lambda stage, percent: stages.append((stage, percent)))
     assert report["schema_version"] == 1 and report["tier"] == "quick"
-    assert {"schema_version", "tier", "dataset", "quality_score", "issues", "checks",
-            "timings"} <= set(report)
+    assert {"schema_version", "tier", "dataset", "quality_score", "issues", "checks", "timings"} <= set(report)
     assert "collapse_risk" not in report
     assert set(report["checks"]) == QUICK_CHECKS
     assert report["dataset"]["rows"] == 3 and report["dataset"]["format"] == "csv"
@@ -63,8 +68,10 @@ def test_text_duplicates_ignore_case_punctuation_and_width(tmp_path: Path) -> No
 
 
 def test_disguised_missing_tokens_and_sentinels_count_as_missing(tmp_path: Path) -> None:
-    rows = [[i, v, s] for i, (v, s) in enumerate(
-        [("1.5", 10), ("NA", 12), ("?", 11), ("2.5", -999), ("n/a", 13), ("3", 14)])]
+    rows = [
+        [i, v, s]
+        for i, (v, s) in enumerate([("1.5", 10), ("NA", 12), ("?", 11), ("2.5", -999), ("n/a", 13), ("3", 14)])
+    ]
     report = validate(write(tmp_path, "m.csv", csv_text(["id", "v", "s"], rows)))
     missing = report["checks"]["missing"]["columns"]
     assert missing["v"]["disguised_tokens"] == 3 and missing["v"]["missing_count"] == 3
@@ -213,9 +220,7 @@ def test_unknown_tier_is_rejected(tmp_path: Path) -> None:
 
 
 def test_jsonl_key_with_numbers_and_words_is_mixed_but_json_strings_stay_strings(tmp_path: Path) -> None:
-    content = "".join(
-        f'{{"v": {v}, "zip": "{z}"}}\n' for v, z in [("1", "007"), ("2", "010"), ('"two"', "123")]
-    )
+    content = "".join(f'{{"v": {v}, "zip": "{z}"}}\n' for v, z in [("1", "007"), ("2", "010"), ('"two"', "123")])
     report = validate(write(tmp_path, "m.jsonl", content))
     assert report["checks"]["parse"]["columns"] == {"v": "mixed", "zip": "string"}
     assert report["checks"]["parse"]["mixed_type_columns"]["v"]["rows"] == [2]

@@ -19,7 +19,13 @@ from validations.tests.engine.helpers import issues_of, validate
 from validations.tests.engine.synthetic import edit_words, markov_generation, zipf_texts
 
 STANDARD_EXTRA = {
-    "near_duplicates", "outliers", "conflicting_labels", "label_noise", "text_quality", "pii", "collapse",
+    "near_duplicates",
+    "outliers",
+    "conflicting_labels",
+    "label_noise",
+    "text_quality",
+    "pii",
+    "collapse",
 }
 
 
@@ -36,8 +42,18 @@ def test_standard_report_runs_every_quick_and_standard_check(tmp_path: Path) -> 
     risk = report["collapse_risk"]
     assert set(risk) == {"score", "level", "indicators"} and 0 <= risk["score"] <= 1
     assert risk["level"] in ("low", "medium", "high")
-    assert {"distinct_1", "distinct_4", "mattr", "mtld", "unigram_entropy", "gzip_ratio",
-            "self_similarity", "hapax_ratio", "zipf_exponent", "near_dup_rate"} <= set(risk["indicators"])
+    assert {
+        "distinct_1",
+        "distinct_4",
+        "mattr",
+        "mtld",
+        "unigram_entropy",
+        "gzip_ratio",
+        "self_similarity",
+        "hapax_ratio",
+        "zipf_exponent",
+        "near_dup_rate",
+    } <= set(risk["indicators"])
     json.dumps(report, allow_nan=False)
 
 
@@ -54,8 +70,12 @@ def test_minhash_signatures_estimate_jaccard() -> None:
 
 def test_near_duplicate_texts_are_clustered_and_distinct_ones_are_not() -> None:
     texts = zipf_texts(80, words=80, seed=3)
-    texts += [edit_words(texts[0], 0.01, 1), edit_words(texts[0], 0.05, 2),
-              edit_words(texts[1], 0.10, 3), edit_words(texts[2], 0.15, 4)]
+    texts += [
+        edit_words(texts[0], 0.01, 1),
+        edit_words(texts[0], 0.05, 2),
+        edit_words(texts[1], 0.10, 3),
+        edit_words(texts[2], 0.15, 4),
+    ]
     clusters, _ = near_duplicate_clusters(texts)
     assert clusters == [[0, 80, 81], [1, 82], [2, 83]]
 
@@ -97,8 +117,9 @@ def test_outliers_flag_the_extreme_value(tmp_path: Path) -> None:
 
 
 def test_conflicting_labels(tmp_path: Path) -> None:
-    frame = pl.DataFrame({"f1": [1, 1, 2, 3, 3, 4], "f2": ["a", "a", "b", "c", "c", "d"],
-                          "y": ["p", "q", "p", "p", "p", "q"]})
+    frame = pl.DataFrame(
+        {"f1": [1, 1, 2, 3, 3, 4], "f2": ["a", "a", "b", "c", "c", "d"], "y": ["p", "q", "p", "p", "p", "q"]}
+    )
     report = validate(write_frame(tmp_path, "c.csv", frame), tier="standard", target="y")
     conflicts = report["checks"]["conflicting_labels"]
     assert conflicts["groups"] == [[0, 1]] and conflicts["count"] == 2
@@ -209,8 +230,7 @@ def test_clean_bundled_tables_raise_no_warning(tmp_path: Path, name: str) -> Non
 
 def test_label_noise_is_not_estimated_when_features_do_not_predict_the_target(tmp_path: Path) -> None:
     rng = np.random.default_rng(6)
-    frame = pl.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300),
-                          "y": rng.integers(0, 2, size=300)})
+    frame = pl.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300), "y": rng.integers(0, 2, size=300)})
     report = validate(write_frame(tmp_path, "r.csv", frame), tier="standard", target="y")
     noise = report["checks"]["label_noise"]
     assert noise["estimated_fraction"] is None and "barely predict" in noise["reason"]
