@@ -87,26 +87,31 @@ def column_rows(report: dict) -> list[dict]:
     return rows
 
 
+# A push of this many log-odds towards "collapsed" fills a bar (see collapse_model.pushes).
+FULL_BAR_PUSH = 2.0
+
+
 def collapse_bars(report: dict) -> list[dict]:
-    """One bar per collapse indicator: its risk component (0 healthy … 1 collapsed) and raw value."""
+    """One bar per input of the collapse model: how far it pushes the score towards "collapsed"
+    (0 = not at all … full = FULL_BAR_PUSH log-odds or more) and the input's value."""
     collapse = (report.get("checks") or {}).get("collapse") or {}
     components = collapse.get("components") or {}
-    indicators = ((report.get("collapse_risk") or {}).get("indicators")) or {}
+    values = collapse.get("features") or {}
     drivers = set(collapse.get("drivers") or [])
     bars = []
-    for name, component in components.items():
-        if not isinstance(component, int | float):
+    for name, push in sorted(components.items(), key=lambda item: -item[1]):
+        if not isinstance(push, int | float):
             continue
-        share = max(0.0, min(1.0, float(component)))
+        share = max(0.0, min(1.0, float(push) / FULL_BAR_PUSH))
         tone = "high" if share >= 0.66 else "medium" if share >= 0.33 else "low"
         bars.append(
             {
                 "name": name.replace("_", " "),
-                "component": round(share, 3),
+                "component": round(float(push), 3),
                 "y": len(bars) * BAR_STEP,
                 "px": round(share * BAR_WIDTH, 1),
                 "tone": tone,
-                "value": indicators.get(name),
+                "value": values.get(name),
                 "is_driver": name in drivers,
             }
         )

@@ -122,10 +122,19 @@ def test_the_charts_are_computed_from_the_report():
     assert gauge(0.9, maximum=1, good_high=False)["tone"] == "poor"
     report = {
         "collapse_risk": {"score": 0.5, "level": "medium", "indicators": {"mattr": 0.4}},
-        "checks": {"collapse": {"components": {"mattr": 0.8, "gzip_ratio": 0.1}, "drivers": ["mattr"]}},
+        "checks": {
+            "collapse": {
+                "components": {"gzip_ratio": -0.4, "mattr": 1.6},
+                "features": {"mattr": 0.4, "gzip_ratio": 0.3},
+                "drivers": ["mattr"],
+            }
+        },
     }
     bars = collapse_bars(report)
-    assert [bar["tone"] for bar in bars] == ["high", "low"] and bars[0]["is_driver"] and bars[1]["y"] == 24
+    # Strongest push first; a push towards "human" draws an empty bar.
+    assert [bar["name"] for bar in bars] == ["mattr", "gzip ratio"] and bars[0]["is_driver"]
+    assert [bar["tone"] for bar in bars] == ["high", "low"] and bars[1]["px"] == 0 and bars[1]["y"] == 24
+    assert bars[0]["value"] == 0.4 and bars[0]["px"] == 0.8 * 300
     curve = learning_curve(
         {
             "expected": 0.8,

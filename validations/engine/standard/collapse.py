@@ -98,6 +98,9 @@ def risk_payload(
         "score_interval": [min(scores), max(scores)],
         "resamples": len(per_sample),
         "drivers": collapse_model.drivers(variant, features),
+        # What the dashboard charts: each model input's value and its push on the log-odds.
+        "features": {name: round(value, 6) for name, value in features.items() if np.isfinite(value)},
+        "components": {name: round(push, 4) for name, push in collapse_model.pushes(variant, features).items()},
         "model": collapse_model.calibration()["meaning"],
     }
 

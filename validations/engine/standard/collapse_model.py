@@ -146,16 +146,23 @@ def level_of(variant: str, score: float) -> str:
     return "high" if score >= cuts["high"] else "medium" if score >= cuts["medium"] else "low"
 
 
-def drivers(variant: str, features: dict[str, float], top: int = 3) -> list[str]:
-    """The features pushing the score up the most (weight × standardised value > 0)."""
+def pushes(variant: str, features: dict[str, float]) -> dict[str, float]:
+    """Each computable feature's push on the log-odds (weight × clipped standardised value):
+    positive pushes the score towards "collapsed", negative towards "like the human data"."""
     model = calibration()["models"][variant]
-    pushes = []
+    result = {}
     for name, mean, scale, weight in zip(
         model["features"], model["mean"], model["scale"], model["weights"], strict=True
     ):
         if np.isfinite(features.get(name, np.nan)):
-            pushes.append((weight * float(np.clip((features[name] - mean) / scale, -Z_LIMIT, Z_LIMIT)), name))
-    return [name for push, name in sorted(pushes, reverse=True)[:top] if push > 0]
+            result[name] = weight * float(np.clip((features[name] - mean) / scale, -Z_LIMIT, Z_LIMIT))
+    return result
+
+
+def drivers(variant: str, features: dict[str, float], top: int = 3) -> list[str]:
+    """The features pushing the score up the most."""
+    ranked = sorted(((push, name) for name, push in pushes(variant, features).items()), reverse=True)
+    return [name for push, name in ranked[:top] if push > 0]
 
 
 def fit_ordinal(
