@@ -82,7 +82,7 @@ class ValidationListQuery(serializers.Serializer):
     tier = serializers.ChoiceField(choices=Validation.Tier.choices, required=False)
 
 
-LIST_FILTERS = ("dataset", "status", "tier")  # ValidationListQuery's fields
+LIST_FILTERS = tuple(ValidationListQuery().fields)
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(

@@ -11,7 +11,6 @@ texts too (MinHash clusters, standard/minhash.py), so it does not grow with the 
 from __future__ import annotations
 
 import gzip
-import math
 import re
 import unicodedata
 from collections import Counter
@@ -155,10 +154,3 @@ def text_indicator_resamples(texts: Sequence[str | None]) -> list[dict[str, floa
     """text_indicators on RESAMPLES random samples (different seeds; they overlap more the smaller
     the corpus, and are identical when it holds fewer than SAMPLE_TOKENS tokens)."""
     return [text_indicators(texts, seed=SAMPLE_SEED + i) for i in range(RESAMPLES)]
-
-
-def ramp(value: float, healthy: float, collapsed: float) -> float:
-    """0 at ``healthy``, 1 at ``collapsed``, linear between (either direction), clipped."""
-    if math.isclose(healthy, collapsed):
-        return 0.0
-    return float(min(1.0, max(0.0, (value - healthy) / (collapsed - healthy))))

@@ -112,13 +112,6 @@ def flat_shingles(texts: Sequence[str | None], k: int = SHINGLE_WORDS) -> tuple[
     return combined, doc[starts]
 
 
-def batch_shingle_hashes(texts: Sequence[str | None], k: int = SHINGLE_WORDS) -> list[np.ndarray]:
-    """``flat_shingles`` split per text (repeats kept: MinHash ignores them)."""
-    values, owner = flat_shingles(texts, k)
-    bounds = np.searchsorted(owner, np.arange(len(texts) + 1))
-    return [values[bounds[i] : bounds[i + 1]] for i in range(len(texts))]
-
-
 _EMPTY = np.uint32(0xFFFFFFFF)
 _SHIFT = np.uint32(0x9E3779B1)  # odd: a value borrowed at probe t differs for each t
 DENSIFY_CHUNK = 50_000
