@@ -37,12 +37,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from validations.engine import inspection
 from validations.engine.errors import EngineInputError
-from validations.engine.io import Table, separator_of
+from validations.engine.io import Table
 from validations.engine.schema import MISSING_TOKENS, MIXED_MIN_NUMERIC_SHARE, TextProfile, decide_dtype, text_exprs
 
 SAMPLE_ROWS = 10_000
-NATIVE = {"integer": pl.Int64, "float": pl.Float64}
 RAW_PREFIX = "__raw:"
 MAX_ATTEMPTS = 3
 
@@ -57,34 +57,15 @@ def sample_of(table: Table) -> pl.DataFrame:
 
 
 def native_columns(table: Table) -> dict[str, pl.DataType]:
-    """Columns the CSV reader can parse as numbers itself (see inspection._native_columns)."""
-    scan = table.structure
-    if table.format not in ("csv", "tsv") or scan is None or scan.needs_clean_copy or scan.encoding_error_count:
-        return {}
-    return {
-        name: NATIVE[p.dtype]
-        for name, p in table.text_profiles.items()
-        if p.dtype in NATIVE and not p.blank and not p.tokens and p.non_null
-    }
+    """Inspection's native columns that the sample saw at least one value of."""
+    profiles = table.text_profiles
+    return {name: dtype for name, dtype in inspection.native_columns(table).items() if profiles[name].non_null}
 
 
 def use_native(table: Table, native: dict[str, pl.DataType]) -> None:
     """Read ``native`` columns as numbers in the reader; the other text columns stay strings."""
     table.native = dict(native)
-    if not native:
-        table._raw = table._text_raw
-        return
-    scan = table.structure
-    assert scan is not None
-    table._raw = pl.scan_csv(
-        table.read_path,
-        separator=separator_of(table.format),
-        infer_schema=False,
-        new_columns=table.columns,
-        schema_overrides=native,
-        encoding="utf8-lossy" if scan.lines_checked else "utf8",
-        truncate_ragged_lines=scan.lines_checked,
-    )
+    table._raw = inspection.native_scan(table, native) if native else table._text_raw
 
 
 def _confirm_columns(table: Table) -> list[str]:

@@ -94,7 +94,7 @@ def exact_profiles(table: Table) -> None:
         table.dtypes[name] = profile.dtype
 
 
-def _native_columns(table: Table) -> dict[str, pl.DataType]:
+def native_columns(table: Table) -> dict[str, pl.DataType]:
     """Columns Polars' CSV reader can parse as numbers itself, failing on any non-number.
 
     Only when the sample held no blank cells or missing-value tokens (those must become null, which
@@ -112,23 +112,28 @@ def _native_columns(table: Table) -> dict[str, pl.DataType]:
     }
 
 
+def native_scan(table: Table, native: dict[str, pl.DataType]) -> pl.LazyFrame:
+    """The file as uploaded, ``native`` columns parsed as numbers by the reader, the rest as text."""
+    scan = table.structure
+    assert scan is not None
+    return pl.scan_csv(
+        table.read_path,
+        separator=separator_of(table.format),
+        infer_schema=False,
+        new_columns=table.columns,
+        schema_overrides=native,
+        encoding="utf8-lossy" if scan.lines_checked else "utf8",
+        truncate_ragged_lines=scan.lines_checked,
+    )
+
+
 def confirmed_summary(table: Table) -> tuple[int, list[dict[str, Any]]] | None:
     """``column_summary`` in one pass with the sampled dtypes, or None when one is not confirmed."""
     names = table.columns
     if not names:
         return read_summary(table)
-    native = _native_columns(table)
-    raw = table.raw_lazy()
-    if native:
-        raw = pl.scan_csv(
-            table.read_path,
-            separator=separator_of(table.format),
-            infer_schema=False,
-            new_columns=names,
-            schema_overrides=native,
-            encoding="utf8-lossy" if table.structure.lines_checked else "utf8",
-            truncate_ragged_lines=table.structure.lines_checked,
-        )
+    native = native_columns(table)
+    raw = native_scan(table, native) if native else table.raw_lazy()
     confirm = [n for n, p in table.text_profiles.items() if n not in native and p.dtype in CONFIRM]
     exprs: list[pl.Expr] = [pl.len().alias("__rows")]
     for i, name in enumerate(names):
