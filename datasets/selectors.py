@@ -4,11 +4,15 @@ from django.db.models import QuerySet
 
 from datasets.models import Dataset
 from synthos.errors import InvalidInput, NotFound
+from synthos.owned_rows import OwnedRowQuery
+
+# A hot read path (detail endpoints): SQL and converters prepared once (synthos.owned_rows).
+_DATASET_OF_OWNER = OwnedRowQuery(Dataset)
 
 
 def dataset_get_for_user(*, user, dataset_id: str) -> Dataset:
     """The user's dataset; another account's (or no) dataset raises NotFound (404), never 403."""
-    dataset = Dataset.objects.filter(owner=user, pk=dataset_id).first()
+    dataset = _DATASET_OF_OWNER.get(owner_id=user.pk, pk=dataset_id)
     if dataset is None:
         raise NotFound("Dataset not found.")
     return dataset

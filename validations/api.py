@@ -14,7 +14,7 @@ from synthos.api.inputs import validated_input
 from synthos.errors import Conflict
 from validations import selectors, services
 from validations.models import Validation
-from validations.summaries import summary_from_values, summary_values, validation_detail, validation_summary
+from validations.summaries import summary_from_values, validation_detail, validation_summary
 
 TAGS = ["validations"]
 
@@ -105,12 +105,12 @@ class ValidationListView(ListAPIView):
             serializer = ValidationListQuery(data=self.request.query_params)
             serializer.is_valid(raise_exception=True)
             query = serializer.validated_data
-        return selectors.validation_list_for_user(
+        return selectors.validation_summaries_for_user(
             user=self.request.user, dataset_id=query.get("dataset"), status=query.get("status"), tier=query.get("tier")
         )
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(summary_values(self.get_queryset()))
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response([summary_from_values(row) for row in page])
 
     @extend_schema(

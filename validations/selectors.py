@@ -1,19 +1,25 @@
 """Reads of validations, always scoped to the user who owns them."""
 
+from django.db import connections
 from django.db.models import QuerySet
 
 from synthos.errors import NotFound, choice_check
+from synthos.owned_rows import OwnedRowQuery
 from validations.models import Validation
-from validations.summaries import SUMMARY_COLUMNS
+from validations.summaries import SUMMARY_COLUMNS, SummaryRows, summary_values
 
 # What a list row needs: the API summary's columns (never the report or the timings), plus what
 # the dashboard list reads.
 SUMMARY_FIELDS = (*SUMMARY_COLUMNS, "owner_id", "attempts")
 
 
+# A hot read path (detail endpoints): SQL and converters prepared once (synthos.owned_rows).
+_VALIDATION_OF_OWNER = OwnedRowQuery(Validation)
+
+
 def validation_get_for_user(*, user, validation_id: str) -> Validation:
     """The user's validation; another account's (or no) validation raises NotFound (404), never 403."""
-    validation = Validation.objects.filter(owner=user, pk=validation_id).first()
+    validation = _VALIDATION_OF_OWNER.get(owner_id=user.pk, pk=validation_id)
     if validation is None:
         raise NotFound("Validation not found.")
     return validation
@@ -34,6 +40,20 @@ def validation_list_for_user(
     if choice_check("tier", tier, Validation.Tier.values):
         validations = validations.filter(tier=tier)
     return validations.order_by("-created_at", "-pk")
+
+
+def validation_summaries_for_user(
+    *, user, dataset_id: str | None = None, status: str | None = None, tier: str | None = None
+):
+    """The API list's rows (validations.summaries.summary_from_values), newest first, for DRF's cursor
+    paginator: on PostgreSQL SQL written once (SummaryRows), elsewhere a `.values()` queryset.
+
+    Same filters and errors as validation_list_for_user."""
+    if connections[Validation.objects.db].vendor != "postgresql":
+        return summary_values(validation_list_for_user(user=user, dataset_id=dataset_id, status=status, tier=tier))
+    choice_check("status", status, Validation.Status.values)
+    choice_check("tier", tier, Validation.Tier.values)
+    return SummaryRows(owner_id=user.pk, dataset_id=dataset_id or None, status=status or None, tier=tier or None)
 
 
 def validation_active_exists_for_dataset(*, dataset_id: str) -> bool:

@@ -1,4 +1,7 @@
+import datetime
+
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -8,6 +11,17 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 100
     ordering = ("-created_at", "-pk")
+
+    def decode_cursor(self, request):
+        # Positions are created_at times; a cursor edited into anything else is invalid (404, as DRF
+        # answers a cursor it cannot decode), not a database error.
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            try:
+                datetime.datetime.fromisoformat(cursor.position)
+            except ValueError:
+                raise NotFound(self.invalid_cursor_message) from None
+        return cursor
 
     def _get_position_from_instance(self, instance, ordering):
         # A hot list can bring each row's position already written as text (validations.summaries),

@@ -114,6 +114,32 @@ def test_the_list_pages_the_database_written_rows_by_cursor(owner, owner_client)
     assert [row["id"] for row in back["data"]] == newest_first[:3]
 
 
+@pytest.mark.parametrize("position", ["yesterday", "", "2026-13-40T00:00:00+00:00"])
+def test_a_cursor_whose_position_is_not_a_time_is_refused_as_invalid(owner, owner_client, position):
+    import base64
+
+    _validations(owner, DatasetFactory(owner=owner))
+    cursor = base64.b64encode(f"p={position}".encode()).decode()
+    response = owner_client.get(f"/api/v1/validations?cursor={cursor}")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "Invalid cursor"
+
+
+def test_a_cursor_without_a_zone_reads_as_utc(owner, owner_client):
+    import base64
+
+    validations = _validations(owner, DatasetFactory(owner=owner))
+    newest = max(validations, key=lambda validation: (validation.created_at, validation.pk))
+    position = newest.created_at.astimezone(datetime.UTC).replace(tzinfo=None).isoformat()
+    cursor = base64.b64encode(f"p={position}".encode()).decode()
+    page = owner_client.get(f"/api/v1/validations?cursor={cursor}").json()
+    assert [row["id"] for row in page["data"]] == [
+        v.pk
+        for v in sorted(validations, key=lambda v: (v.created_at, v.pk), reverse=True)
+        if v.created_at < newest.created_at
+    ]
+
+
 def test_rows_created_in_the_same_microsecond_page_without_loss_or_repeat(owner, owner_client):
     dataset, moment = DatasetFactory(owner=owner), timezone.now()
     for _ in range(5):
