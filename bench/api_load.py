@@ -1,11 +1,14 @@
 """Load test of the list/detail API under gunicorn, against a stock DRF list and bare Django.
 
-    .venv/bin/python bench/api_load.py [--seconds 15] [--rounds 5] [--clients 32] [--database synthos_bench_api]
+    .venv/bin/python bench/api_load.py [--seconds 15] [--rounds 5] [--clients 32] [--threads 1,4]
+        [--database synthos_bench_api]
 
 Needs PostgreSQL and Redis on localhost (DATABASE_HOST_URL, default postgres://postgres@127.0.0.1:5432;
 CACHE_URL, default redis://127.0.0.1:6379/0). It creates (or reuses) its own database, migrates it,
-seeds one account with a ready dataset and 60 succeeded validations, then starts gunicorn
-(2 sync workers, on 127.0.0.1) and a qcluster worker, and drives, one after another, with
+seeds one account with a ready dataset and 60 succeeded validations, then, once per server
+configuration in `--threads` (1: 2 sync workers, the issue's reference; 4: 2 gthread workers with
+4 threads each, the production setting in README.md), starts gunicorn on 127.0.0.1 and a qcluster
+worker, and drives, one after another, with
 `--clients` concurrent keep-nothing HTTP/1.1 clients (processes × threads, on loopback):
 
 - ours: GET /api/v1/validations?limit=50 (JWT, tier throttle, envelope, cursor pagination)
@@ -319,6 +322,13 @@ def main() -> None:
     parser.add_argument("--database", default="synthos_bench_api")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk if installed")
+    parser.add_argument(
+        "--threads",
+        default="1,4",
+        help="server configurations to run, as threads per gunicorn worker (comma-separated): 1 = sync workers "
+        "(a new connection per request), more = gthread workers (keep-alive; a thread runs while another waits "
+        "on the database or Redis), the production setting (README)",
+    )
     args = parser.parse_args()
     generator = ("wrk" if shutil.which("wrk") else "python") if args.generator == "auto" else args.generator
 
@@ -333,11 +343,33 @@ def main() -> None:
         check=True,
     )
     seed = _seed(env)
-    web_env = {**env, "DJANGO_SETTINGS_MODULE": "api_load_settings"}
+    auth = {"Authorization": f"Bearer {seed['token']}"}
+    targets = [
+        ("ours: GET /api/v1/validations?limit=50", "/api/v1/validations?limit=50", auth),
+        ("ours: GET /api/v1/datasets/{id}", f"/api/v1/datasets/{seed['dataset_id']}", auth),
+        ("stock DRF ListAPIView + ModelSerializer + JWT (50)", "/bench/stock/validations", auth),
+        ("bare Django JsonResponse", "/bench/bare", {}),
+    ]
+    voided = False
+    for threads in [int(value) for value in args.threads.split(",")]:
+        results = _run_server(args, env, targets, generator=generator, threads=threads)
+        voided |= _print_results(args, results, targets, generator=generator, threads=threads)
+    if voided:
+        print("\nVOID: a 429 was answered; raise RATE_LIMIT_FREE further.")
+        sys.exit(1)
+
+
+def _server_name(threads: int) -> str:
+    return "sync workers" if threads == 1 else f"gthread workers x {threads} threads"
+
+
+def _run_server(args, env: dict, targets: list, *, generator: str, threads: int) -> dict:
+    """One gunicorn (2 workers, `threads` threads each) and a qcluster worker; every target driven
+    in interleaved rounds; the combined result per target."""
     gunicorn = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "synthos.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{args.port}"]
-        + ["--log-level", "warning"],
-        env=web_env,
+        + ["--log-level", "warning", "--threads", str(threads)],
+        env={**env, "DJANGO_SETTINGS_MODULE": "api_load_settings"},
         cwd=ROOT,
     )
     worker = subprocess.Popen(
@@ -347,13 +379,6 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    auth = {"Authorization": f"Bearer {seed['token']}"}
-    targets = [
-        ("ours: GET /api/v1/validations?limit=50", "/api/v1/validations?limit=50", auth),
-        ("ours: GET /api/v1/datasets/{id}", f"/api/v1/datasets/{seed['dataset_id']}", auth),
-        ("stock DRF ListAPIView + ModelSerializer + JWT (50)", "/bench/stock/validations", auth),
-        ("bare Django JsonResponse", "/bench/bare", {}),
-    ]
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
     script.write(WRK_SCRIPT)
     script.close()
@@ -373,7 +398,7 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, path, headers in targets:
                 rounds[name].append(drive(path, headers, args.seconds / args.rounds))
-        results = {name: _combine(parts) for name, parts in rounds.items()}
+        return {name: _combine(parts) for name, parts in rounds.items()}
     finally:
         gunicorn.terminate()
         worker.terminate()
@@ -381,12 +406,14 @@ def main() -> None:
         worker.wait(timeout=15)
         os.unlink(script.name)
 
+
+def _print_results(args, results: dict, targets: list, *, generator: str, threads: int) -> bool:
+    """Prints one server configuration's table; True when a 429 voids the run."""
     stock = results[targets[2][0]]
     print(
         f"\n{args.clients} clients ({'wrk' if generator == 'wrk' else 'Python load generator'}), "
-        f"{args.seconds:.0f} s per target in {args.rounds} interleaved rounds, "
-        f"gunicorn 2 sync workers, {os.cpu_count()} cores (the load generator shares them), "
-        f"load average {os.getloadavg()[0]:.1f}\n"
+        f"{args.seconds:.0f} s per target in {args.rounds} interleaved rounds, gunicorn 2 {_server_name(threads)}, "
+        f"{os.cpu_count()} cores (the load generator shares them), load average {os.getloadavg()[0]:.1f}\n"
     )
     print(f"{'endpoint':<52} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'× stock':>8}  statuses")
     voided = False
@@ -400,9 +427,7 @@ def main() -> None:
         bad = {code for code in result["statuses"] if code != 200}
         if bad:
             print(f"  ! non-200 answers: {sorted(bad)}")
-    if voided:
-        print("\nVOID: a 429 was answered; raise RATE_LIMIT_FREE further.")
-        sys.exit(1)
+    return voided
 
 
 if __name__ == "__main__":
