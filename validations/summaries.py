@@ -2,9 +2,10 @@
 
 The list endpoint is a hot path, so rows come from `.values(*SUMMARY_COLUMNS)` with no model
 instance and no serializer per row; `validations.api.ValidationOutput` documents the shape. On
-PostgreSQL the list goes one step further: the database writes each summary as JSON text
-(`SUMMARY_JSON_SQL`, the same shape as `summary_from_row`, kept equal by a test) and the renderer
-splices it in, so no timestamp, JSON column or row is turned into Python objects and back.
+PostgreSQL the list goes one step further: the database keeps each summary as JSON text
+(`SUMMARY_JSON_SQL`, the same shape as `summary_from_row`, kept equal by a test), written by a
+trigger whenever the row changes, and the renderer splices it in, so no timestamp, JSON column or
+row is turned into Python objects and back.
 """
 
 import datetime
@@ -74,9 +75,9 @@ def _sql_timestamp(column: str, zone: str = "Z") -> str:
     return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"{zone}"')"""
 
 
-def _summary_json_sql() -> str:
+def _summary_json_sql(row: str) -> str:
     def column(name: str) -> str:
-        return f'"{Validation._meta.db_table}"."{name}"'
+        return f'{row}."{name}"'
 
     fields = {
         "id": column("id"),
@@ -105,10 +106,34 @@ def _summary_json_sql() -> str:
     return "json_build_object(" + ", ".join(f"'{key}', {sql}" for key, sql in fields.items()) + ")::text"
 
 
-# A validation's summary as JSON text, written by PostgreSQL (see SummaryRows).
-SUMMARY_JSON_SQL = _summary_json_sql()
+# A validation's summary as JSON text, written by PostgreSQL.
+SUMMARY_JSON_SQL = _summary_json_sql(f'"{Validation._meta.db_table}"')
 # Its created_at as ISO-8601 text, the cursor position synthos.api.pagination reads.
 CURSOR_POSITION_SQL = _sql_timestamp(f'"{Validation._meta.db_table}"."created_at"', zone="+00:00")
+
+
+# On PostgreSQL each row keeps its summary as JSON text in a column the ORM does not know,
+# `summary_json`, written by a trigger on every INSERT and UPDATE (whatever makes it: save(),
+# update(), a dataset's ON DELETE SET NULL), so the hot list reads text instead of building 50
+# JSON objects per request. The trigger's function is made from _summary_json_sql; a change to the
+# summary's shape needs a new migration with the new summary_trigger_statements() (a test compares
+# the stored text with SUMMARY_JSON_SQL on every row, so a forgotten migration fails CI).
+SUMMARY_JSON_COLUMN = "summary_json"
+
+
+def summary_trigger_statements() -> list[str]:
+    """SQL that adds (if missing) the summary column, (re)creates its trigger and rewrites every
+    row's summary. A migration keeps a frozen copy of this output (0004_summary_json)."""
+    table = Validation._meta.db_table
+    return [
+        f'ALTER TABLE "{table}" ADD COLUMN IF NOT EXISTS "{SUMMARY_JSON_COLUMN}" text',
+        f'CREATE OR REPLACE FUNCTION "{table}_summary_json"() RETURNS trigger AS $$ BEGIN '
+        f'NEW."{SUMMARY_JSON_COLUMN}" := {_summary_json_sql("NEW")}; RETURN NEW; END $$ LANGUAGE plpgsql',
+        f'DROP TRIGGER IF EXISTS "{table}_summary_json" ON "{table}"',
+        f'CREATE TRIGGER "{table}_summary_json" BEFORE INSERT OR UPDATE ON "{table}" '
+        f'FOR EACH ROW EXECUTE FUNCTION "{table}_summary_json"()',
+        f'UPDATE "{table}" SET "{SUMMARY_JSON_COLUMN}" = NULL',
+    ]
 
 
 def summary_values(validations: QuerySet[Validation]) -> QuerySet:
@@ -174,7 +199,8 @@ class SummaryRows:
             conditions.append(f'"{table}"."created_at" {self._position[0]} %s')
             params.append(self._position[1])
         sql = (
-            f'SELECT {SUMMARY_JSON_SQL}, {CURSOR_POSITION_SQL} FROM "{table}" WHERE {" AND ".join(conditions)} '
+            f'SELECT "{table}"."{SUMMARY_JSON_COLUMN}", {CURSOR_POSITION_SQL} '
+            f'FROM "{table}" WHERE {" AND ".join(conditions)} '
             f'ORDER BY "{table}"."created_at" {self._direction}, "{table}"."id" {self._direction} LIMIT %s OFFSET %s'
         )
         with connection.cursor() as cursor:

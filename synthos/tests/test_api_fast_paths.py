@@ -103,6 +103,35 @@ def test_on_postgresql_the_list_splices_json_the_database_wrote(owner, owner_cli
     assert len(owner_client.get("/api/v1/validations").json()["data"]) == 4
 
 
+@pytest.mark.postgres
+def test_the_stored_summaries_follow_every_kind_of_write(owner, owner_client):
+    """The trigger keeps `summary_json` equal to SUMMARY_JSON_SQL (today's shape: a migration that
+    forgot to recreate the trigger fails here) through save(), update() and ON DELETE SET NULL."""
+    from django.db import connection
+
+    from validations.summaries import SUMMARY_JSON_COLUMN, SUMMARY_JSON_SQL
+
+    dataset, other = DatasetFactory(owner=owner), DatasetFactory(owner=owner)
+    validations = _validations(owner, dataset)
+    Validation.objects.filter(pk=validations[0].pk).update(status="running", progress=40, stage="outliers")
+    moved = Validation.objects.get(pk=validations[1].pk)
+    moved.dataset, moved.dataset_name = other, "other"
+    moved.save()
+    dataset.delete()
+
+    table = Validation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT id, "{SUMMARY_JSON_COLUMN}", {SUMMARY_JSON_SQL} FROM "{table}"')
+        rows = cursor.fetchall()
+    assert len(rows) == 4
+    for pk, stored, fresh in rows:
+        assert json.loads(stored) == json.loads(fresh), pk
+    listed = {row["id"]: row for row in owner_client.get("/api/v1/validations").json()["data"]}
+    assert listed[validations[0].pk]["status"] == "running" and listed[validations[0].pk]["progress"] == 40
+    assert listed[validations[1].pk]["dataset_id"] == other.pk
+    assert listed[validations[2].pk]["dataset_id"] is None
+
+
 def test_the_list_pages_the_database_written_rows_by_cursor(owner, owner_client):
     _validations(owner, DatasetFactory(owner=owner))
     first = owner_client.get("/api/v1/validations?limit=3").json()
