@@ -2,11 +2,13 @@
 
     python bench/build_collapse_bank.py             # full bank (needs statsmodels; ~15 min on 2 busy cores)
     python bench/build_collapse_bank.py --fit-only  # refit from the committed bench/collapse_bank.jsonl
+    python bench/build_collapse_bank.py --tables-only  # rebuild the table lines (one process), keep the text lines
     python bench/build_collapse_bank.py --smoke     # tiny input (one text and one table chain), writes nothing
 
 Everything is offline. Human text: paragraphs (>= 30 words) of the docstrings of Python's standard
 library and of numpy and scipy (installed with requirements.txt), read with ``ast`` (no imports).
-Tables: scikit-learn's and statsmodels' bundled datasets (bench/real_data.py).
+Tables: scikit-learn's, statsmodels' and plotnine's bundled datasets (bench/real_data.py; all 13
+of its real bank tables, none of the held-out ones).
 Sources are split once and for all: BANK_* here, HELD_OUT_* only in bench/accuracy.py; the standard
 library is split by a CRC32 of the top-level module name.
 
@@ -20,8 +22,10 @@ by Gaussian mixtures or kernel density estimates (synthetic.table_generation: wi
 generation the engine's own indicator functions (standard/collapse.py) run alone and against the
 reference; one JSON line per generation goes to bench/collapse_bank.jsonl.
 
-The fit (collapse_model.fit_ordinal, one model per variant) uses every bank line; its held-out
-metrics are leave-one-source-out: each source's chains scored by a model fitted without that source.
+The fit (collapse_model.fit_ordinal, one model per variant) uses every bank line; a missing feature
+reads as the bank's human data (generation 0); the table model without a reference (WITHIN_CHAIN)
+takes its weights from the changes along each chain. Its held-out metrics are leave-one-source-out:
+each source's chains scored by a model fitted without that source.
 Level cut points per variant: see collapse_model.py (raised above the scores of human data).
 """
 
@@ -58,7 +62,21 @@ MAX_PARAGRAPHS = 1600
 TABLE_MAX_ROWS = 1000
 BANK_TEXT = ["stdlib-even", "scipy"]
 HELD_OUT_TEXT = ["stdlib-odd", "numpy"]
-BANK_TABLES = ["breast_cancer", "wine", "iris", "diabetes", "star98", "grunfeld"]
+BANK_TABLES = [
+    "breast_cancer",
+    "wine",
+    "iris",
+    "diabetes",
+    "star98",
+    "grunfeld",
+    "modechoice",
+    "engel",
+    "mpg_class",
+    "penguins",
+    "midwest",
+    "txhousing",
+    "seals",
+]
 HELD_OUT_TABLES = ["fair", "anes96", "digits"]
 TEXT_CHAINS = [
     {"order": 2, "temperature": 1.0, "regime": "replace"},
@@ -74,6 +92,9 @@ TABLE_CHAINS = [
     {"model": "gmm", "truncate": 0.01, "regime": "accumulate"},
 ]
 L2 = 2.0
+# Variants whose weights are fitted on the changes along each chain (collapse_model.fit_ordinal):
+# without a reference a table's indicators differ more between sources than between generations.
+WITHIN_CHAIN = {"table"}
 MEANING = (
     "how much this looks like recursively degraded data: the expected number of rounds of "
     "'fit a model on the data, sample new data from it' (over K), 0 = like human data"
@@ -259,23 +280,34 @@ def cut_points(generation0_scores: np.ndarray) -> dict[str, float]:
     return {"medium": round(medium, 2), "high": round(max(0.6, min(0.95, medium + 0.2)), 2)}
 
 
+def fit_variant(
+    variant: str, matrix: np.ndarray, generations: np.ndarray, chains: np.ndarray, mask: np.ndarray
+) -> dict[str, Any]:
+    """The variant's model fitted on the bank rows in ``mask``; a missing value reads as the bank's
+    human data (generation 0) of those rows."""
+    names = collapse_model.VARIANTS[variant]
+    signs = [collapse_model.SIGNS[variant][n] for n in names] if variant in collapse_model.SIGNS else None
+    human = matrix[mask & (generations == 0)]
+    neutral = np.array([np.nanmean(c) if np.isfinite(c).any() else np.nan for c in human.T])
+    options = {"chains": chains[mask]} if variant in WITHIN_CHAIN else {}
+    return collapse_model.fit_ordinal(matrix[mask], generations[mask], l2=L2, signs=signs, neutral=neutral, **options)
+
+
 def fit(lines: list[dict[str, Any]]) -> dict[str, Any]:
     models, metrics, levels = {}, {}, {}
     for variant, names in collapse_model.VARIANTS.items():
         matrix, generations, selected = variant_rows(lines, variant)
         if not len(matrix):
             continue
-        signs = [collapse_model.SIGNS[variant][n] for n in names] if variant in collapse_model.SIGNS else None
-        model = collapse_model.fit_ordinal(matrix, generations, l2=L2, signs=signs)
+        sources = np.array([line["source"] for line in selected])
+        chains = np.array([f"{line['source']}/{line['chain']}" for line in selected])
+
+        model = fit_variant(variant, matrix, generations, chains, np.ones(len(matrix), dtype=bool))
         models[variant] = {"features": names, **model}
         held_out = np.zeros(len(matrix))
-        sources = np.array([line["source"] for line in selected])
         for source in np.unique(sources):
             mask = sources == source
-            if len(np.unique(sources)) > 1:
-                partial = collapse_model.fit_ordinal(matrix[~mask], generations[~mask], l2=L2, signs=signs)
-            else:
-                partial = model
+            partial = fit_variant(variant, matrix, generations, chains, ~mask) if len(np.unique(sources)) > 1 else model
             held_out[mask] = scores_with(partial, matrix[mask], names)
         in_sample = scores_with(model, matrix, names)
         levels[variant] = cut_points(np.r_[held_out[generations == 0], in_sample[generations == 0]])
@@ -289,10 +321,22 @@ def fit(lines: list[dict[str, Any]]) -> dict[str, Any]:
     return {"models": models, "metrics": metrics, "levels": levels}
 
 
+def _bank_build(args: argparse.Namespace) -> str:
+    """How the bank behind the fit was made (kept from the previous calibration on --fit-only)."""
+    today = datetime.date.today().isoformat()
+    if args.tables_only:
+        return f"table lines rebuilt on {today} (--tables-only); text lines from the previous full run"
+    if args.fit_only and collapse_model.CALIBRATION_PATH.exists():
+        previous = json.loads(collapse_model.CALIBRATION_PATH.read_text())["provenance"].get("bank_build")
+        return previous or "unknown (refit with --fit-only)"
+    return f"full run on {today}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true", help="tiny input, prints metrics, writes nothing")
     parser.add_argument("--fit-only", action="store_true", help="refit from the committed bank")
+    parser.add_argument("--tables-only", action="store_true", help="rebuild the table lines, keep the text lines")
     args = parser.parse_args()
     began = time.perf_counter()
     if args.fit_only:
@@ -302,12 +346,18 @@ def main() -> None:
             jobs = [("text", "stdlib-even", 1, 2, True), ("table", "iris", 1, 2, True)]
         else:
             jobs = [("text", s, i, GENERATIONS, False) for s in BANK_TEXT for i in range(len(TEXT_CHAINS))]
+            if args.tables_only:
+                kept = [json.loads(line) for line in BANK_PATH.read_text().splitlines()]
+                kept = [line for line in kept if line["kind"] == "text"]
+                jobs = []
             jobs += [("table", s, i, GENERATIONS, False) for s in BANK_TABLES for i in range(len(TABLE_CHAINS))]
-        if args.smoke:
+        if args.smoke or args.tables_only:  # single process: the machine is shared
             lines = [line for job in jobs for line in run_chain(job)]
         else:
             with get_context("spawn").Pool(2) as pool:
                 lines = [line for chain in pool.imap(run_chain, jobs) for line in chain]
+        if args.tables_only:
+            lines = kept + lines
     fitted = fit(lines)
     for variant, values in fitted["metrics"].items():
         print(f"{variant}: " + " ".join(f"{k}={v}" for k, v in values.items()))
@@ -331,7 +381,9 @@ def main() -> None:
                 "table_chains": TABLE_CHAINS,
                 "generations": GENERATIONS,
                 "l2": L2,
+                "within_chain": sorted(WITHIN_CHAIN),
             },
+            "bank_build": _bank_build(args),
             "date": datetime.date.today().isoformat(),
             "held_out_metrics": "leave-one-source-out over the bank: " + json.dumps(fitted["metrics"]),
         },

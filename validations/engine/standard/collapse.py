@@ -20,10 +20,14 @@ individual samples:
   rate among the sampled texts;
 - tables (collapse_tables.py, SAMPLE_ROWS rows per sample): tail exceedance, tail spread,
   kurtosis, distinct-value ratio, effective rank, duplicate rate, rare-category share, singleton
-  categories, category entropy — so variance and tail shrinkage show without a reference too.
-With a reference (human data), the model reads the differences to the reference's indicators plus
-the two-sample statistics (two_sample.py): C2ST (2·AUC − 1), MMD², k-NN precision/recall/
-coverage, and for tables the variance log-ratio and rare-category coverage.
+  categories, category entropy, nearest-row distance and spread, kurtosis along principal
+  components — the model reads the tail and point-cloud ones (collapse_model.TABLE_INDICATORS).
+With a reference (human data), the text model reads the differences to the reference's indicators
+plus the two-sample statistics (two_sample.py): C2ST (2·AUC − 1), MMD², k-NN precision/recall/
+coverage. The table model reads what a table loses against its reference: variance and 1-99% range
+log-ratios, the share of the reference inside the data's per-column range, tail coverage, category
+shares' distance, and the two-sample statistics (on every number-typed column, category codes too)
+on a log scale.
 """
 
 from __future__ import annotations
@@ -136,6 +140,7 @@ def table_evidence(
     indicators = collapse_tables.mean_indicators(per_sample)
     if reference is None:
         return {"variant": "table", "indicators": indicators, "per_sample": per_sample, "reference": None, "shared": {}}
+    split_reference = [[n for n in names if n in frame.columns] for names in collapse_tables.split_columns(reference)]
     ref_indicators = reference_indicators or collapse_tables.mean_indicators(
         collapse_tables.table_indicators(
             reference,
@@ -143,20 +148,20 @@ def table_evidence(
             [n for n in categorical if n in reference.columns],
         )
     )
-    shared_numeric = [n for n in numeric if n in reference.columns and reference.schema[n].is_numeric()]
     shared: dict[str, Any] = {}
     mine_sample = collapse_tables.resamples(frame)[0]
     ref_sample = collapse_tables.resamples(reference)[0]
-    if shared_numeric:
-        mine = mine_sample.select(shared_numeric).cast(pl.Float64).to_numpy()
-        ref = ref_sample.select(shared_numeric).cast(pl.Float64).to_numpy()
-        ratio = collapse_tables.variance_log_ratio(mine, ref)
-        if ratio is not None:
-            shared["variance_log_ratio"] = round(ratio, 6)
+    # the reference (human data) decides which columns count: a column the data has flattened still counts
+    mine, ref, columns = collapse_tables.shared_matrices(mine_sample, ref_sample, sum(split_reference, []))
+    if columns:
+        shared.update(collapse_tables.reference_indicators(mine, ref))
         shared.update(table_two_sample(mine, ref))
-    coverage = collapse_tables.rare_category_coverage(mine_sample, ref_sample, categorical)
-    if coverage is not None:
-        shared["rare_category_coverage"] = round(coverage, 6)
+    for name, value in (
+        ("rare_category_coverage", collapse_tables.rare_category_coverage(mine_sample, ref_sample, categorical)),
+        ("category_distance", collapse_tables.category_distance(mine_sample, ref_sample, split_reference[1])),
+    ):
+        if value is not None:
+            shared[name] = round(value, 6)
     return {
         "variant": "table_reference",
         "indicators": indicators,

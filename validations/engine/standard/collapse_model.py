@@ -1,21 +1,24 @@
 """The fitted collapse-risk model: indicators → score in [0, 1] → level.
 
-Meaning of the score: how much the data looks like recursively degraded data, i.e. like the
-output of a model trained on the output of a model (… trained on human data). It comes from a
+Meaning of the score: how much the data looks like recursively degraded data, i.e. like the output
+of a model trained on the output of a model (… trained on human data). It comes from a
 proportional-odds (ordinal logistic) model fitted on a calibration bank of generation chains
-(bench/build_collapse_bank.py): for the generation g of a chain and the standardised feature
-vector z of its indicators, P(g >= k) = sigmoid(w·z − θ_k) for k = 1..K. The score is the
-expected generation over K, Σ_k P(g >= k) / K: 0 reads "like the human data the bank started
-from", 1 "like K or more rounds of refitting". There is one model per situation (``VARIANTS``):
-text or table, alone or with a reference (then the features are differences to the reference's
-indicators plus the two-sample statistics). Levels: low below the variant's ``medium`` cut point,
-high from its ``high`` one; the cut points are 0.3 and 0.6 (like 1.5 and 3 rounds of refitting)
-unless human data of the bank (generation 0, scored by models fitted without its source) reaches
-them: then medium starts 0.05 above the highest such score (and high 0.2 above medium, at most
-0.95), so clean human data reads low. Coefficients, standardisation, cut points, the script,
-inputs, date and held-out metrics that made them are in collapse_calibration.json, read once at
-import; nothing is fitted at run time. A feature that cannot be computed (e.g. category indicators
-of an all-numeric table) takes its bank mean (z = 0).
+(bench/build_collapse_bank.py): for the generation g of a chain and the standardised feature vector
+z of its indicators, P(g >= k) = sigmoid(w·z − θ_k) for k = 1..K. The score is the expected
+generation over K, Σ_k P(g >= k) / K: 0 reads "like the human data the bank started from", 1 "like K
+or more rounds of refitting". There is one model per situation (``VARIANTS``): text or table, alone
+or with a reference (then text reads differences to the reference's indicators plus the two-sample
+statistics, tables what they lost against the reference). The table model without a reference is
+fitted on the changes along each chain (``fit_ordinal(chains=...)``): its score orders the
+generations of one table better than it compares different tables. Levels: low below the variant's
+``medium`` cut point, high from its ``high`` one; the cut points are 0.3 and 0.6 (like 1.5 and 3
+rounds of refitting) unless human data of the bank (generation 0, scored by models fitted without
+its source) reaches them: then medium starts 0.05 above the highest such score (and high 0.2 above
+medium, at most 0.95), so clean human data reads low. Coefficients, standardisation, cut points, the
+script, inputs, date and held-out metrics that made them are in collapse_calibration.json, read once
+at import; nothing is fitted at run time. A feature that cannot be computed (e.g. category
+indicators of an all-numeric table) takes the mean of the bank's human data (``neutral``): missing
+evidence never pushes a score up.
 """
 
 from __future__ import annotations
@@ -44,55 +47,80 @@ TEXT_INDICATORS = [
     "zipf_exponent",
     "near_dup_rate",
 ]
+# Without a reference the table model reads the indicators that move along the bank's chains in
+# the same direction for most sources (bench/build_collapse_bank.py): rows spread more evenly (nearest-
+# row distances grow and even out) and tails thin (kurtosis, along principal components and per column;
+# 1-99% spread; values beyond 3 robust SDs). The other table indicators (distinct values, duplicates,
+# categories, effective rank) are reported but move both ways or not at all in the bank.
 TABLE_INDICATORS = [
-    "tail_exceedance",
-    "tail_spread",
+    "neighbour_distance",
+    "neighbour_spread",
+    "pc_kurtosis",
     "kurtosis",
-    "distinct_ratio",
-    "effective_rank",
-    "duplicate_rate",
-    "rare_category_share",
-    "singleton_share",
-    "category_entropy",
+    "tail_spread",
+    "tail_exceedance",
 ]
 TWO_SAMPLE = ["c2st", "mmd2", "knn_precision", "knn_recall", "knn_coverage"]
-# Tables carry little evidence and the bank's tables few categories, so table models may only read
-# an indicator in the direction recursive refitting moves it (thinner tails, fewer rare categories,
-# more duplicates, fewer distinct values, more separable from / less covering of the reference);
-# effective rank moves both ways in the bank and is not read alone; None = free. Text models are
-# free (their leave-one-source-out fits are monotone without constraints).
-_TABLE_SIGNS = {
-    "tail_exceedance": -1,
-    "tail_spread": -1,
+# Tables carry little evidence, so table models may only read an indicator in the direction recursive
+# refitting moves it (smoother point clouds, thinner tails; with a reference: narrower ranges, lost
+# tails, more separable from / less covering of the reference, category shares further off); the
+# variance and range ratios are free; text models are free (their leave-one-source-out fits are
+# monotone without constraints).
+_TABLE_SIGNS: dict[str, int | None] = {
+    "neighbour_distance": 1,
+    "neighbour_spread": -1,
+    "pc_kurtosis": -1,
     "kurtosis": -1,
-    "distinct_ratio": -1,
-    "effective_rank": 0,
-    "duplicate_rate": 1,
-    "rare_category_share": -1,
-    "singleton_share": -1,
-    "category_entropy": -1,
+    "tail_spread": -1,
+    "tail_exceedance": -1,
 }
+TABLE_REFERENCE = [
+    "range_coverage",
+    "variance_log_ratio",
+    "range_log_ratio",
+    "tail_coverage",
+    "category_distance",
+    "log_mmd2",
+    "logit_c2st",
+    "log_knn_recall",
+    "log_knn_coverage",
+]
 SIGNS: dict[str, dict[str, int | None]] = {
     "table": _TABLE_SIGNS,
     "table_reference": {
-        **{f"{k}_diff": (v or None) for k, v in _TABLE_SIGNS.items()},
+        "range_coverage": -1,
         "variance_log_ratio": None,
-        "rare_category_coverage": -1,
-        "c2st": 1,
-        "mmd2": 1,
-        "knn_precision": None,
-        "knn_recall": -1,
-        "knn_coverage": -1,
+        "range_log_ratio": None,
+        "tail_coverage": -1,
+        "category_distance": 1,
+        "log_mmd2": 1,
+        "logit_c2st": 1,
+        "log_knn_recall": -1,
+        "log_knn_coverage": -1,
     },
 }
 VARIANTS = {
     "text": TEXT_INDICATORS,
     "text_reference": [f"{n}_diff" for n in TEXT_INDICATORS] + TWO_SAMPLE,
     "table": TABLE_INDICATORS,
-    "table_reference": [f"{n}_diff" for n in TABLE_INDICATORS]
-    + ["variance_log_ratio", "rare_category_coverage"]
-    + TWO_SAMPLE,
+    "table_reference": TABLE_REFERENCE,
 }
+# Two-sample statistics pile up near their limits (C2ST near 1, MMD over orders of magnitude):
+# table models read them on a log (logit) scale so that one more round of refitting still moves them.
+_LOG_SCALES = {
+    "log_mmd2": lambda v: math.log(1e-3 + max(v["mmd2"], 0.0)),
+    "logit_c2st": lambda v: math.log((v["c2st"] + 0.01) / (1.01 - v["c2st"])),
+    "log_knn_recall": lambda v: math.log(0.01 + v["knn_recall"]),
+    "log_knn_coverage": lambda v: math.log(0.01 + v["knn_coverage"]),
+}
+_REFERENCE_FREE = (
+    "variance_log_ratio",
+    "range_log_ratio",
+    "range_coverage",
+    "tail_coverage",
+    "category_distance",
+    "rare_category_coverage",
+)
 
 
 def model_features(indicators: dict[str, Any], reference: dict[str, Any] | None) -> dict[str, float]:
@@ -110,9 +138,14 @@ def model_features(indicators: dict[str, Any], reference: dict[str, Any] | None)
         for k in mine
         if isinstance(ref.get(k), int | float) and isinstance(mine[k], int | float)
     }
-    for name in ("variance_log_ratio", "rare_category_coverage", *TWO_SAMPLE):
+    for name in (*_REFERENCE_FREE, *TWO_SAMPLE):
         if isinstance(mine.get(name), int | float):
             features[name] = float(mine[name])
+    for name, transform in _LOG_SCALES.items():
+        try:
+            features[name] = float(transform(mine))
+        except (KeyError, TypeError):
+            pass
     return features
 
 
@@ -123,10 +156,12 @@ def calibration() -> dict[str, Any]:
 
 def linear_predictor(variant: str, features: dict[str, float], model: dict[str, Any] | None = None) -> float:
     model = model or calibration()["models"][variant]
+    neutral = model.get("neutral", model["mean"])
     z = [
-        (features[n] - mean) / scale if np.isfinite(features.get(n, np.nan)) else 0.0
-        for n, mean, scale in zip(model["features"], model["mean"], model["scale"], strict=True)
+        (features[n] if np.isfinite(features.get(n, np.nan)) else fill) - mean
+        for n, mean, fill in zip(model["features"], model["mean"], neutral, strict=True)
     ]
+    z = np.asarray(z) / np.asarray(model["scale"])
     return float(np.dot(model["weights"], np.clip(z, -Z_LIMIT, Z_LIMIT)))
 
 
@@ -165,22 +200,7 @@ def drivers(variant: str, features: dict[str, float], top: int = 3) -> list[str]
     return [name for push, name in ranked[:top] if push > 0]
 
 
-def fit_ordinal(
-    matrix: np.ndarray, generations: np.ndarray, *, l2: float = 1.0, signs: list[int | None] | None = None
-) -> dict[str, Any]:
-    """Proportional-odds fit (maximum likelihood with an L2 penalty on the weights) on raw features
-    (NaN = missing → bank mean); ``signs`` (+1, -1, 0 or None per feature) forces a weight's
-    direction, or zero, or leaves it free. Returns the model dict stored in collapse_calibration.json."""
-    from scipy.optimize import minimize
-
-    observed = np.isfinite(matrix)
-    counts = np.maximum(observed.sum(0), 1)
-    mean = np.where(observed, matrix, 0).sum(0) / counts
-    scale = np.sqrt(np.where(observed, (matrix - mean) ** 2, 0).sum(0) / counts)
-    scale[~(scale > 1e-6)] = 1.0
-    z = np.clip(np.where(observed, (matrix - mean) / scale, 0.0), -Z_LIMIT, Z_LIMIT)
-    levels = int(generations.max())
-    y = generations.astype(int)
+def _ordinal_loss(z: np.ndarray, y: np.ndarray, levels: int, l2: float):
     d = z.shape[1]
 
     def unpack(params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -193,15 +213,63 @@ def fit_ordinal(
         p = upper[np.arange(len(y)), y] - upper[np.arange(len(y)), y + 1]
         return float(-np.log(np.maximum(p, 1e-12)).sum() + l2 * (weights**2).sum())
 
-    start = np.r_[np.zeros(d), -levels / 2, np.zeros(levels - 1)]
-    bounds = [{1: (0, None), -1: (None, 0), 0: (0, 0), None: (None, None)}[sign] for sign in signs or [None] * d]
+    return loss, unpack
+
+
+def _fit_weights(z: np.ndarray, y: np.ndarray, l2: float, bounds: list) -> tuple[np.ndarray, np.ndarray]:
+    from scipy.optimize import minimize
+
+    levels = int(y.max())
+    loss, unpack = _ordinal_loss(z, y, levels, l2)
+    start = np.r_[np.zeros(z.shape[1]), -levels / 2, np.zeros(levels - 1)]
     result = minimize(
         loss, start, method="L-BFGS-B", bounds=bounds + [(None, None)] * levels, options={"maxiter": 2000}
     )
-    weights, thresholds = unpack(result.x)
+    return unpack(result.x)
+
+
+def fit_ordinal(
+    matrix: np.ndarray,
+    generations: np.ndarray,
+    *,
+    l2: float = 1.0,
+    signs: list[int | None] | None = None,
+    neutral: np.ndarray | None = None,
+    chains: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Proportional-odds fit (maximum likelihood with an L2 penalty on the weights) on raw features;
+    ``signs`` (+1, -1, 0 or None per feature) forces a weight's direction, or zero, or leaves it free.
+    A missing value (NaN) takes ``neutral`` (the bank's human data, so that a feature that cannot be
+    computed pushes towards "like human data"; default: the feature's mean). With ``chains`` (a chain
+    id per row) the direction of the weights is fitted on the changes within each chain only (features
+    centred per chain), and then their scale and the thresholds on the raw rows: for indicators whose
+    level differs more between sources than along a chain. Returns the model dict stored in
+    collapse_calibration.json."""
+    observed = np.isfinite(matrix)
+    counts = np.maximum(observed.sum(0), 1)
+    mean = np.where(observed, matrix, 0).sum(0) / counts
+    neutral = mean if neutral is None else np.where(np.isfinite(neutral), neutral, mean)
+    filled = np.where(observed, matrix, neutral)
+    scale = np.sqrt(((filled - mean) ** 2).mean(0))
+    scale[~(scale > 1e-6)] = 1.0
+    z = np.clip((filled - mean) / scale, -Z_LIMIT, Z_LIMIT)
+    y = generations.astype(int)
+    bounds = [
+        {1: (0, None), -1: (None, 0), 0: (0, 0), None: (None, None)}[sign] for sign in signs or [None] * len(mean)
+    ]
+    if chains is None:
+        weights, thresholds = _fit_weights(z, y, l2, bounds)
+    else:
+        centred = z.copy()
+        for chain in np.unique(chains):
+            centred[chains == chain] -= centred[chains == chain].mean(0)
+        direction, _ = _fit_weights(centred, y, l2, bounds)
+        slope, thresholds = _fit_weights((z @ direction)[:, None], y, 0.0, [(0, None)])
+        weights = direction * slope[0]
     return {
         "mean": mean.round(6).tolist(),
         "scale": scale.round(6).tolist(),
+        "neutral": np.asarray(neutral).round(6).tolist(),
         "weights": weights.round(6).tolist(),
         "thresholds": thresholds.round(6).tolist(),
     }

@@ -12,7 +12,15 @@ and the indicator that shows it without any reference:
 - correlation structure is simplified: ``effective_rank`` (exp of the entropy of the
   standardised sample's squared singular values, over the number of columns);
 - rare categories die out: ``rare_category_share`` (rows in categories under 1% of the sample),
-  ``singleton_share`` (categories seen once), ``category_entropy`` (bits over log2 of the rows).
+  ``singleton_share`` (categories seen once), ``category_entropy`` (bits over log2 of the rows);
+- the rows become a smoother point cloud (clumps, lattices and near-copies of human data are
+  smeared out) and its tails thin along every direction: ``neighbour_distance``,
+  ``neighbour_spread``, ``pc_kurtosis`` (see ``neighbour_indicators``; all number-typed columns).
+
+With a reference (human data), on equally many rows of both and over every number-typed column
+the reference has (so a column the data has flattened to one value still counts):
+``variance_log_ratio``, ``range_log_ratio``, ``range_coverage``, ``tail_coverage``
+(``reference_indicators``), ``category_distance`` and ``rare_category_coverage``.
 
 Per-column values are combined by their median (tails, kurtosis, distinct values) or mean.
 Columns: numbers with more than MAX_CODES distinct values are numeric; strings and small integer
@@ -98,6 +106,34 @@ def _numeric_indicators(matrix: np.ndarray) -> dict[str, float]:
     return result
 
 
+def neighbour_indicators(matrix: np.ndarray) -> dict[str, float]:
+    """Shape of the sample as a point cloud (all number-typed columns, standardised): refitted data
+    is smoother than human data, its points spread evenly instead of sitting in clumps and on
+    lattices. ``neighbour_distance``: median distance to the nearest other row over the median
+    distance between rows; ``neighbour_spread``: log of the 90% over the 10% quantile of the
+    nearest-row distances (both among distinct rows); ``pc_kurtosis``: median over principal components of the excess
+    kurtosis (sign·log(1 + |k|)), which falls as tails are cut."""
+    filled = np.where(np.isfinite(matrix), matrix, np.nanmedian(matrix, 0))
+    filled = filled[:, filled.std(0) > 0]
+    if filled.shape[1] < 2 or len(filled) < 20:
+        return {}
+    z = (filled - filled.mean(0)) / filled.std(0)
+    result = {}
+    distinct = np.unique(z, axis=0)  # repeated rows are duplicate_rate's business, not the cloud's shape
+    if len(distinct) > 10:
+        squared = (distinct**2).sum(1)
+        distances = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * distinct @ distinct.T, 0))
+        np.fill_diagonal(distances, np.inf)
+        nearest = distances.min(1)
+        typical = float(np.median(distances[np.triu_indices(len(distinct), 1)]))
+        result["neighbour_distance"] = float(np.median(nearest)) / max(typical, 1e-12)
+        result["neighbour_spread"] = float(np.log(np.quantile(nearest, 0.9) / max(np.quantile(nearest, 0.1), 1e-9)))
+    components = (z - z.mean(0)) @ np.linalg.eigh(np.cov(z.T))[1]
+    k = ((components - components.mean(0)) ** 4).mean(0) / np.maximum(components.var(0), 1e-12) ** 2 - 3
+    result["pc_kurtosis"] = float(np.median(np.sign(k) * np.log1p(np.abs(k))))
+    return result
+
+
 def effective_rank(matrix: np.ndarray) -> float:
     """exp(entropy of the squared singular values) of the standardised matrix, over its columns."""
     filled = np.where(np.isfinite(matrix), matrix, np.nanmedian(matrix, 0))
@@ -136,6 +172,9 @@ def sample_indicators(sample: pl.DataFrame, numeric: list[str], categorical: lis
     if numeric:
         result.update(_numeric_indicators(sample.select(numeric).cast(pl.Float64).to_numpy()))
     result.update(_categorical_indicators(sample, categorical))
+    coded = [n for n in numeric + categorical if sample.schema[n].is_numeric()]
+    if len(coded) >= 2:
+        result.update(neighbour_indicators(sample.select(coded).cast(pl.Float64).to_numpy()))
     if sample.height:
         result["duplicate_rate"] = float(1 - sample.n_unique() / sample.height)
     return result
@@ -151,14 +190,75 @@ def mean_indicators(per_resample: list[dict[str, float]]) -> dict[str, Any]:
     return {k: round(float(np.mean([d[k] for d in per_resample if k in d])), 6) for k in names}
 
 
-def variance_log_ratio(sample: np.ndarray, reference: np.ndarray) -> float | None:
-    """Median over columns of log(variance / reference variance); 0 = same spread, < 0 = shrunk."""
-    ratios = []
+def shared_matrices(
+    frame: pl.DataFrame, reference: pl.DataFrame, names: list[str]
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Float matrices of the numeric-typed ``names`` present in both tables (numeric columns and
+    number-coded categories), on equally many rows (the smaller table's count), so that range and
+    tail statistics compare samples of one size."""
+    shared = [
+        n for n in names if n in reference.columns and frame.schema[n].is_numeric() and reference.schema[n].is_numeric()
+    ]
+    rows = min(frame.height, reference.height)
+    rng = np.random.default_rng(SAMPLE_SEED)
+    mine, ref = (
+        table[np.sort(rng.permutation(table.height)[:rows])].select(shared).cast(pl.Float64).to_numpy()
+        for table in (frame, reference)
+    )
+    return mine, ref, shared
+
+
+def reference_indicators(sample: np.ndarray, reference: np.ndarray) -> dict[str, float]:
+    """Spread and tails of ``sample`` against ``reference`` (same columns, same row count), per
+    column then combined: ``variance_log_ratio`` (mean of log(variance / reference variance); 0 =
+    same spread, < 0 = shrunk), ``range_log_ratio`` (median of log of the 1-99% ranges' ratio),
+    ``range_coverage`` (mean share of the reference's values inside the sample's min-max range: 1 =
+    no tail lost) and ``tail_coverage`` (mean share of sample values beyond the reference's
+    2.5% / 97.5% quantiles over the reference's own share, capped at 2: 1 = tails kept, 0 = gone)."""
+    variance, spread, inside, tails = [], [], [], []
     for mine, ref in zip(sample.T, reference.T, strict=True):
-        a, b = np.nanvar(mine), np.nanvar(ref)
-        if b > 0 and np.isfinite(a) and np.isfinite(b):
-            ratios.append(math.log(max(a, 1e-12 * b) / b))
-    return float(np.median(ratios)) if ratios else None
+        mine, ref = mine[np.isfinite(mine)], ref[np.isfinite(ref)]
+        if len(mine) < 20 or len(ref) < 20 or ref.var() == 0:
+            continue
+        variance.append(math.log(max(mine.var(), 1e-12 * ref.var()) / ref.var()))
+        inside.append(float(np.mean((ref >= mine.min()) & (ref <= mine.max()))))
+        (a01, a99), (r01, r99) = np.quantile(mine, [0.01, 0.99]), np.quantile(ref, [0.01, 0.99])
+        if r99 > r01:
+            spread.append(math.log(max(a99 - a01, 1e-6 * (r99 - r01)) / (r99 - r01)))
+        low, high = np.quantile(ref, [0.025, 0.975])
+        own = np.mean((ref < low) | (ref > high))
+        if own > 0:
+            tails.append(min(2.0, float(np.mean((mine < low) | (mine > high)) / own)))
+    result = {}
+    for name, values, combine in (
+        ("variance_log_ratio", variance, np.mean),
+        ("range_log_ratio", spread, np.median),
+        ("range_coverage", inside, np.mean),
+        ("tail_coverage", tails, np.mean),
+    ):
+        if values:
+            result[name] = round(float(combine(values)), 6)
+    return result
+
+
+def category_distance(frame: pl.DataFrame, reference: pl.DataFrame, names: list[str]) -> float | None:
+    """Mean over categorical columns of the total-variation distance between the category shares
+    of ``frame`` and of the reference (0 = same shares, 1 = disjoint)."""
+    distances = []
+    for name in names:
+        if name not in reference.columns:
+            continue
+        mine = frame[name].drop_nulls()
+        ref = reference[name].drop_nulls().cast(mine.dtype, strict=False).drop_nulls()
+        if not len(mine) or not len(ref):
+            continue
+        shares: dict[Any, float] = {}
+        for values, sign in ((mine, 1.0), (ref, -1.0)):
+            counts = values.value_counts()
+            for value, count in counts.iter_rows():
+                shares[value] = shares.get(value, 0.0) + sign * count / len(values)
+        distances.append(0.5 * sum(abs(v) for v in shares.values()))
+    return float(np.mean(distances)) if distances else None
 
 
 def rare_category_coverage(frame: pl.DataFrame, reference: pl.DataFrame, names: list[str]) -> float | None:

@@ -72,6 +72,79 @@ def test_knn_manifold_sees_a_sample_that_covers_only_part_of_the_reference() -> 
     assert collapsed["knn_precision"] > 0.9 and collapsed["knn_coverage"] < 0.3 and collapsed["knn_recall"] < 0.3
 
 
+def test_reference_indicators_see_a_sample_that_lost_its_tails() -> None:
+    rng = np.random.default_rng(7)
+    reference = rng.normal(size=(1000, 2))
+    same = collapse_tables.reference_indicators(rng.normal(size=(1000, 2)), reference)
+    wide = rng.normal(size=(4000, 2))
+    cut = collapse_tables.reference_indicators(wide[(np.abs(wide) < 1.5).all(1)][:1000], reference)
+    assert same["range_coverage"] > 0.97 and 0.6 < same["tail_coverage"] < 1.4
+    assert abs(same["variance_log_ratio"]) < 0.15 and abs(same["range_log_ratio"]) < 0.15
+    assert cut["range_coverage"] < 0.9 and cut["tail_coverage"] == 0 and cut["variance_log_ratio"] < np.log(0.6)
+    assert cut["range_log_ratio"] < np.log(0.7)
+
+
+def test_a_column_the_data_flattened_to_one_value_still_counts_against_the_reference() -> None:
+    rng = np.random.default_rng(12)
+    reference = pl.DataFrame({"a": rng.normal(size=500), "b": rng.normal(size=500), "c": rng.normal(size=500)})
+    flattened = pl.DataFrame({"a": rng.normal(size=500), "b": np.zeros(500), "c": rng.normal(size=500)})
+    shared = collapse.table_evidence(flattened, reference)["shared"]
+    assert shared["range_coverage"] < 0.7 and shared["variance_log_ratio"] < -5
+
+
+def test_category_distance_is_the_total_variation_between_category_shares() -> None:
+    frame = pl.DataFrame({"c": ["a"] * 50 + ["b"] * 50, "d": [1] * 100})
+    assert collapse_tables.category_distance(frame, frame, ["c"]) == 0
+    shifted = pl.DataFrame({"c": ["a"] * 80 + ["b"] * 20})
+    assert collapse_tables.category_distance(shifted, frame, ["c"]) == pytest.approx(0.3)
+    assert collapse_tables.category_distance(pl.DataFrame({"c": ["z"] * 10}), frame, ["c"]) == pytest.approx(1)
+
+
+def test_neighbour_indicators_find_refitted_data_smoother_than_clumped_data() -> None:
+    rng = np.random.default_rng(8)
+    centres = rng.normal(size=(30, 3))
+    clumped = centres[rng.integers(30, size=1000)] + 0.05 * rng.normal(size=(1000, 3))
+    smooth = rng.multivariate_normal(clumped.mean(0), np.cov(clumped.T), size=1000)
+    lumpy, even = collapse_tables.neighbour_indicators(clumped), collapse_tables.neighbour_indicators(smooth)
+    assert lumpy["neighbour_distance"] < even["neighbour_distance"]
+
+
+def test_a_feature_that_cannot_be_computed_reads_as_human_data() -> None:
+    rng = np.random.default_rng(9)
+    generations = np.repeat(np.arange(6), 20)
+    matrix = np.c_[generations + rng.normal(size=120), rng.normal(size=120)]
+    neutral = matrix[generations == 0].mean(0)
+    model = {"features": ["a", "b"], **collapse_model.fit_ordinal(matrix, generations, neutral=neutral)}
+    missing = collapse_model.linear_predictor("", {"b": 0.5}, model)
+    assert missing == pytest.approx(collapse_model.linear_predictor("", {"a": neutral[0], "b": 0.5}, model))
+    assert collapse_model.score_of(missing, model["thresholds"]) < 0.2
+
+
+def test_within_chain_fit_reads_what_moves_along_each_chain() -> None:
+    rng = np.random.default_rng(10)
+    rows, generations, chains = [], [], []
+    for chain in range(12):
+        offset = rng.normal(scale=5)  # sources differ far more than generations do
+        for generation in range(6):
+            rows.append([offset - 0.3 * generation + 0.05 * rng.normal(), offset + rng.normal()])
+            generations.append(generation)
+            chains.append(chain)
+    matrix, generations, chains = np.array(rows), np.array(generations), np.array(chains)
+    model = {"features": ["a", "b"], **collapse_model.fit_ordinal(matrix, generations, chains=chains)}
+    assert model["weights"][0] < 0 and abs(model["weights"][1]) < abs(model["weights"][0]) / 5
+    etas = [collapse_model.linear_predictor("", {"a": a, "b": b}, model) for a, b in matrix[:6]]
+    scores = [collapse_model.score_of(eta, model["thresholds"]) for eta in etas]
+    assert scores == sorted(scores)
+
+
+def test_two_halves_of_a_table_of_coded_answers_read_low_against_each_other() -> None:
+    rng = np.random.default_rng(11)
+    frame = pl.DataFrame({f"q{i}": rng.choice(5, size=2000, p=[0.4, 0.3, 0.15, 0.1, 0.05]) for i in range(6)})
+    payload = collapse.table_collapse(frame[:1000], frame[1000:])
+    assert payload["risk"]["level"] == "low" and payload["columns"]["numeric"] == []
+    assert payload["risk"]["indicators"]["c2st"] < 0.2 and payload["risk"]["indicators"]["range_coverage"] == 1
+
+
 def test_calibration_file_records_its_provenance_and_a_proper_ordinal_model() -> None:
     calibration = collapse_model.calibration()
     assert {"script", "inputs", "date", "held_out_metrics"} <= set(calibration["provenance"])
