@@ -52,6 +52,22 @@ def _missing_part(item) -> str | None:
     return None
 
 
+def _flushes_the_database(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    marked = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+    fixtures = getattr(item, "fixturenames", ())
+    return marked or "transactional_db" in fixtures or "live_server" in fixtures
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    # A transactional test (live_server, browser) flushes the database when it ends, emptying what
+    # data migrations put there (credit packages, schedules). pytest-django runs them last, but
+    # pytest then groups tests by the browser parameter and moves them back in between: put them
+    # last again (a stable sort keeps every other order).
+    items.sort(key=_flushes_the_database)
+
+
 def pytest_runtest_setup(item):
     reason = _missing_part(item)
     if reason:

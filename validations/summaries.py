@@ -143,21 +143,21 @@ def summary_values(validations: QuerySet[Validation]) -> QuerySet:
 
 
 class SummaryRows:
-    """A user's validation summaries on PostgreSQL, as DRF's CursorPagination pages a queryset:
-    `order_by` the cursor ordering, `filter` by the cursor's position, slice, iterate.
+    """A user's validation summaries on PostgreSQL, as synthos.api.pagination pages a queryset:
+    `order_by` the cursor ordering, `beyond` the cursor's (created_at, id), slice, iterate.
 
     The list is the API's hottest read, and building and compiling its queryset cost more CPU than
     running it; here the SQL is written once and only the values change. Rows are
-    `{"summary_json", "cursor_position"}`: the summary as JSON text and its created_at as text.
-    Anything else DRF might ask of a queryset raises, so a change in DRF's paginator shows up in
-    the tests, not as a wrong page.
+    `{"summary_json", "cursor_position", "cursor_id"}`: the summary as JSON text (kept by the
+    trigger below), its created_at as text and its id. Anything else a paginator might ask of a
+    queryset raises, so a change there shows up in the tests, not as a wrong page.
     """
 
-    _ORDER = {"-created_at": "DESC", "created_at": "ASC"}
+    _ORDER = {("-created_at", "-pk"): "DESC", ("created_at", "pk"): "ASC"}
 
     def __init__(self, *, owner_id: str, dataset_id=None, status=None, tier=None):
         self._where = {"owner_id": owner_id, "dataset_id": dataset_id, "status": status, "tier": tier}
-        self._direction, self._position, self._start, self._stop = "DESC", None, 0, None
+        self._direction, self._beyond, self._stop = "DESC", None, None
 
     def _copy(self, **changes) -> "SummaryRows":
         rows = object.__new__(SummaryRows)
@@ -165,48 +165,41 @@ class SummaryRows:
         return rows
 
     def order_by(self, *ordering: str) -> "SummaryRows":
-        direction = self._ORDER[ordering[0]]
-        if list(ordering) != [ordering[0], ("-pk" if direction == "DESC" else "pk")]:
-            raise NotImplementedError(f"SummaryRows orders by created_at then pk, not {ordering}")
-        return self._copy(_direction=direction)
+        return self._copy(_direction=self._ORDER[ordering])
 
-    def filter(self, **lookup) -> "SummaryRows":
-        ((name, value),) = lookup.items()
-        operator = {"created_at__lt": "<", "created_at__gt": ">"}[name]
-        try:
-            position = datetime.datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            from rest_framework.exceptions import NotFound
-
-            raise NotFound("Invalid cursor") from None
-        if position.tzinfo is None:
-            position = position.replace(tzinfo=datetime.UTC)
-        return self._copy(_position=(operator, position))
+    def beyond(self, moment: datetime.datetime, pk: str | None, *, newer: bool) -> "SummaryRows":
+        """Rows after (created_at, id) in the list's order: older ones, or with `newer` newer ones."""
+        return self._copy(_beyond=(">" if newer else "<", moment, pk))
 
     def __getitem__(self, window: slice) -> "SummaryRows":
-        if window.step is not None or window.stop is None:
-            raise NotImplementedError("SummaryRows takes [start:stop] slices")
-        return self._copy(_start=window.start or 0, _stop=window.stop)
+        if window.start or window.step is not None or window.stop is None:
+            raise NotImplementedError("SummaryRows takes [:stop] slices")
+        return self._copy(_stop=window.stop)
 
     def __iter__(self):
         table = Validation._meta.db_table
         conditions, params = [], []
         for column, value in self._where.items():
             if value is not None:
-                conditions.append(f'"{table}"."{column}" = %s')
+                conditions.append(f'"{column}" = %s')
                 params.append(value)
-        if self._position:
-            conditions.append(f'"{table}"."created_at" {self._position[0]} %s')
-            params.append(self._position[1])
+        if self._beyond:
+            operator, moment, pk = self._beyond
+            if pk is None:  # an older cursor: a time alone
+                conditions.append(f'"created_at" {operator} %s')
+                params.append(moment)
+            else:
+                conditions.append(f'("created_at", "id") {operator} (%s, %s)')
+                params += [moment, pk]
         sql = (
-            f'SELECT "{table}"."{SUMMARY_JSON_COLUMN}", {CURSOR_POSITION_SQL} '
-            f'FROM "{table}" WHERE {" AND ".join(conditions)} '
-            f'ORDER BY "{table}"."created_at" {self._direction}, "{table}"."id" {self._direction} LIMIT %s OFFSET %s'
+            f'SELECT "{SUMMARY_JSON_COLUMN}", {CURSOR_POSITION_SQL}, "id" FROM "{table}" '
+            f"WHERE {' AND '.join(conditions)} "
+            f'ORDER BY "created_at" {self._direction}, "id" {self._direction} LIMIT %s'
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, self._stop - self._start, self._start])
+            cursor.execute(sql, [*params, self._stop])
             rows = cursor.fetchall()
-        return iter([{"summary_json": summary, "cursor_position": position} for summary, position in rows])
+        return iter([{"summary_json": text, "cursor_position": at, "cursor_id": pk} for text, at, pk in rows])
 
 
 def summary_from_values(row: dict) -> dict | orjson.Fragment:

@@ -181,6 +181,42 @@ def test_rows_created_in_the_same_microsecond_page_without_loss_or_repeat(owner,
     assert seen == list(Validation.objects.order_by("-pk").values_list("pk", flat=True))
 
 
+def test_rows_created_in_the_same_microsecond_page_back_without_loss_or_repeat(owner, owner_client):
+    dataset, moment = DatasetFactory(owner=owner), timezone.now()
+    for _ in range(5):
+        Validation.objects.create(owner=owner, dataset=dataset, dataset_name="d", tier="quick", created_at=moment)
+    newest_first = list(Validation.objects.order_by("-pk").values_list("pk", flat=True))
+    pages, url = [], "/api/v1/validations?limit=2"
+    while url:
+        pages.append(owner_client.get(url).json())
+        url = pages[-1]["next"]
+    assert [[row["id"] for row in page["data"]] for page in pages] == [
+        newest_first[:2],
+        newest_first[2:4],
+        [newest_first[4]],
+    ]
+    assert pages[0]["previous"] is None
+    for number in (2, 1):  # back from the last page, then from the second
+        back = owner_client.get(pages[number]["previous"]).json()
+        assert [row["id"] for row in back["data"]] == newest_first[2 * (number - 1) : 2 * number]
+    first_again = owner_client.get(pages[1]["previous"]).json()
+    assert first_again["previous"] is None  # reached going back, the first page still has no previous
+    assert [row["id"] for row in owner_client.get(first_again["next"]).json()["data"]] == newest_first[2:4]
+
+
+def test_going_back_past_the_newest_row_leads_to_the_first_page(owner, owner_client):
+    import base64
+    from urllib.parse import urlencode
+
+    validations = _validations(owner, DatasetFactory(owner=owner))
+    newest = max(validations, key=lambda validation: (validation.created_at, validation.pk))
+    position = f"{newest.created_at.isoformat()}|{newest.pk}"
+    cursor = base64.b64encode(urlencode({"r": 1, "p": position}).encode()).decode()
+    page = owner_client.get(f"/api/v1/validations?cursor={cursor}").json()
+    assert page["data"] == [] and page["previous"] is None
+    assert [row["id"] for row in owner_client.get(page["next"]).json()["data"]][0] == newest.pk
+
+
 def test_a_remembered_identity_runs_one_query_per_list_whatever_the_page_size(
     owner, owner_client, django_assert_num_queries, remembering
 ):
