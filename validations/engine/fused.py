@@ -1,50 +1,61 @@
-"""The quick tier's reads: two streaming passes over the file instead of one per check.
+"""The quick tier's read: one streaming pass over the file feeds every check.
 
-Each pass over a CSV costs a full parse, the bulk of a quick scan's time, so the checks do not read
-the file themselves: they declare what they need and read the results from the context.
-- pass 1, aggregates (``aggregates(ctx) -> [expr]`` of each check module): one row of totals — the
-  dataset summary (rows, nulls, approximate distinct values), the dtype confirmation counts, and
-  every check's counts, extremes, modes, quantiles and label counts (``ctx.stats``).
-- pass 2, per row (``row_exprs(ctx) -> [expr]``): 64-bit hashes (duplicates) and boolean flags
-  (all-null rows, encoding damage, ...), flags packed in one integer (``ctx.row_values``).
-The text column is chosen between the passes, from pass 1's length and word statistics.
+Parsing a CSV is the bulk of a quick scan's time, so the checks do not read the file themselves:
+they declare what they need and read the results from the context. Two outputs come from one Polars
+query graph (``pl.collect_all``: the scan, the typing and the per-row text measures are shared by
+both, so the file is parsed once):
+- aggregates (``aggregates(ctx) -> [expr]`` of each check module): one row of totals — the dataset
+  summary (rows, nulls, approximate distinct values), the dtype confirmation counts, and every
+  check's counts, extremes and label counts (``ctx.stats``).
+- per row (``row_exprs(ctx) -> [expr]``): hashes and small values named ``hash:``/``value:``, and
+  boolean flags named ``flag:`` packed in one integer, written to a temporary Arrow IPC file
+  (``ctx.row_values``, read back a column or a hash partition at a time); only the positions of the
+  flagged rows come back into memory (``ctx.row_flags``).
+Per-row measures that aggregates and row values both need (word counts, the non-letter share of
+text columns: ``context.derived_columns``) are columns of the shared frame, computed once. A third
+output such as a group-by made Polars buffer the shared input (1.1 GB at 3M rows): avoid one.
 
-Dtypes come from the first ``SAMPLE_ROWS`` rows and are confirmed in pass 1, as inspection does
-(see inspection.py): numeric columns without blanks or tokens in the sample are parsed as numbers
-by the CSV reader itself (a non-number fails the read), and every other text column gets its full
-profile counts in the same pass. When a candidate is not confirmed, the counts already give the
-exact dtypes: pass 1 runs again with them (rare: a column that changes its nature after the sample).
-A statistic that a check wants only under a condition known after pass 1 (an exact distinct count
-when the approximate one is close to the row count, a mode when there are few distinct values, word
-counts of a long string column) is asked for in pass 1 when the sample predicts the condition; when
-the sample guessed wrong, ``follow_up`` reads just those columns again, so results never depend on
-the sample.
+Dtypes come from the first ``SAMPLE_ROWS`` rows and are confirmed while reading, as inspection does
+(see inspection.py): numeric columns without blanks or tokens in the sample are parsed as numbers by
+the CSV reader itself (a non-number fails the read), and every other text column gets its profile
+counts in the same pass. When a candidate is not confirmed, the counts already give the exact
+dtypes: the pass runs again with them (rare: a column that changes its nature after the sample).
+The per-row outputs rest on predictions from the sample (the text column, which string cells need
+no stripping before hashing): after the read the providers are asked again, and when the whole file
+contradicts a prediction their expressions differ and the per-row outputs are read once more.
+A statistic that a check wants only under a condition known after the pass (an exact distinct count
+when the approximate one is close to the row count, a mode when there are few distinct values) is
+asked for when the sample predicts the condition; when the sample guessed wrong, ``follow_up`` reads
+just those columns again, so results never depend on the sample.
 
-Memory: pass 1 must use only aggregates that Polars' streaming engine folds chunk by chunk (sums,
-means, min/max, approximate distinct counts). A holistic one (mode, quantile, value_counts, a
-filtered min) makes it hold its input column in memory — measured 3.5 GB at 10M rows. So modes and
-label counts are streaming sums of "== value seen in the sample" (checks/columns.py, labels.py) and
-text-length percentiles come from pass 2's per-row lengths; only the exact distinct count of an
-ID-like candidate still holds its column.
+Memory: aggregates must be ones that Polars' streaming engine folds chunk by chunk (sums, means,
+min/max, approximate distinct counts). A holistic one (mode, quantile, n_unique, value_counts, a
+filtered min) makes it hold its input column in memory — measured 3.5 GB at 10M rows. So exact
+distinct counts, duplicates, modes and text-length percentiles come from the per-row file, which the
+checks read in hash partitions of ~2M rows: peak memory measured 421 MB at 1M rows, 533 MB at 10M.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from validations.engine import inspection
+from validations.engine.context import RowValues, derived_columns, likely_text, predict_text_column
 from validations.engine.errors import EngineInputError
 from validations.engine.io import Table
 from validations.engine.schema import MISSING_TOKENS, MIXED_MIN_NUMERIC_SHARE, TextProfile, decide_dtype, text_exprs
 
 SAMPLE_ROWS = 10_000
 RAW_PREFIX = "__raw:"
-MAX_ATTEMPTS = 3
+SUSPECT_PREFIX = "__suspect:"
+MAX_ATTEMPTS = 4  # a line check, numbers that are not, dtypes that change, the last read
+FLAGS = "__flags"
 
 Exprs = Callable[[Any], list[pl.Expr]]
 
@@ -72,11 +83,23 @@ def _confirm_columns(table: Table) -> list[str]:
     return [n for n in table.text_profiles if n not in table.native]
 
 
-def _pass_frame(table: Table, confirm: list[str]) -> pl.LazyFrame:
-    """The typed frame plus the raw text of columns whose profile is counted in this pass."""
-    raw = table.raw_lazy()
-    copies = [pl.col(n).alias(RAW_PREFIX + n) for n in confirm]
-    return table.typed(raw.with_columns(copies) if copies else raw)
+def frame_of(ctx: Any, confirm: list[str] | None = None, exact: bool = True) -> pl.LazyFrame:
+    """The typed frame with the derived per-row measures, plus the raw text of ``confirm`` columns
+    (whose profile is counted in this pass) and, for the lightly confirmed ones, a per-row mask of
+    the cells that could be blank, a token or padded (``_light_exprs``)."""
+    if confirm:
+        table = ctx.table
+        copies = [pl.col(n).alias(RAW_PREFIX + n) for n in confirm]
+        copies += [
+            _suspect(n, long=likely_text(ctx, n)).alias(SUSPECT_PREFIX + n)
+            for n in confirm
+            if _is_light(table, n, exact)
+        ]
+        frame = table.typed(table.raw_lazy().with_columns(copies))
+    else:
+        frame = ctx.lazy()
+    derived = derived_columns(ctx)
+    return frame.with_columns(derived) if derived else frame
 
 
 def _summary_exprs(table: Table) -> list[pl.Expr]:
@@ -93,20 +116,33 @@ def _summary_exprs(table: Table) -> list[pl.Expr]:
     return exprs
 
 
-_TOKEN = "(?i)^\\s*(?:" + "|".join(re.escape(t) for t in MISSING_TOKENS) + ")\\s*$"
+_TOKENS = "(?:" + "|".join(re.escape(t) for t in MISSING_TOKENS) + ")"
+_TOKEN = f"(?i)^\\s*{_TOKENS}\\s*$"
+
+
+def _suspect(name: str, *, long: bool) -> pl.Expr:
+    """Cells that are empty, padded or a token: rare in a string column. One regex call per cell,
+    except in long texts, where a pattern that can match at the end scans every cell to its end:
+    there "\\s$" is a second, anchored search (~4x faster on ~70-character texts)."""
+    col = pl.col(name)
+    if long:
+        return col.str.contains(f"(?i)^(?:$|\\s|{_TOKENS}$)") | col.str.contains(r"\s$")
+    return col.str.contains(f"(?i)^$|^\\s|\\s$|^{_TOKENS}$")
 
 
 def _light_exprs(name: str, index: int) -> list[pl.Expr]:
     """What confirms a column sampled as "string" at a fraction of the full profile's cost:
-    exact non-null, blank and token counts (anchored regexes, no string copies), and an upper
-    bound of its numbers (cells that parse as they are, plus padded cells that might)."""
-    col = pl.col(name)
+    exact blank and token counts, and an upper bound of its numbers (cells that parse as they are,
+    plus padded cells that might). Blank, token and padded cells are all among the suspects
+    (``_suspect``), so those regexes run only on them."""
+    col = pl.col(RAW_PREFIX + name)
+    suspect = pl.when(pl.col(SUSPECT_PREFIX + name)).then(col)
     return [
-        col.is_not_null().sum().alias(f"nn{index}"),
-        col.str.contains(r"^\s*$").sum().alias(f"bl{index}"),
-        col.str.contains(_TOKEN).sum().alias(f"tk{index}"),
+        suspect.str.contains(r"^\s*$").sum().alias(f"bl{index}"),
+        suspect.str.contains(_TOKEN).sum().alias(f"tk{index}"),
         col.cast(pl.Float64, strict=False).is_not_null().sum().alias(f"fl{index}"),
-        col.str.contains(r"^\s|\s$").sum().alias(f"pad{index}"),
+        # Two anchored searches: one regex with both ends would scan every cell to its end.
+        (suspect.str.contains(r"^\s") | suspect.str.contains(r"\s$")).sum().alias(f"pad{index}"),
     ]
 
 
@@ -115,16 +151,20 @@ def _is_light(table: Table, name: str, exact: bool) -> bool:
 
 
 def _confirm_exprs(table: Table, confirm: list[str], exact: bool) -> list[pl.Expr]:
-    return [
-        e.name.prefix("confirm:")
-        for j, name in enumerate(confirm)
-        for e in (_light_exprs if _is_light(table, name, exact) else text_exprs)(RAW_PREFIX + name, j)
-    ]
+    exprs = []
+    for j, name in enumerate(confirm):
+        light = _is_light(table, name, exact)
+        exprs += [
+            e.name.prefix("confirm:") for e in (_light_exprs(name, j) if light else text_exprs(RAW_PREFIX + name, j))
+        ]
+    return exprs
 
 
-def _light_profile(stats: dict[str, Any], j: int) -> TextProfile | None:
+def _light_profile(stats: dict[str, Any], i: int, j: int) -> TextProfile | None:
     """The profile of a sampled "string" column, or None when it might not be one after all."""
-    nn, bl, tk, fl, pad = (int(stats[f"confirm:{key}{j}"] or 0) for key in ("nn", "bl", "tk", "fl", "pad"))
+    bl, tk, fl, pad = (int(stats[f"confirm:{key}{j}"] or 0) for key in ("bl", "tk", "fl", "pad"))
+    # A "string" column's typed values are its raw text: the summary counted the same nulls.
+    nn = int(stats["summary:rows"] or 0) - int(stats[f"summary:null{i}"] or 0)
     profile = TextProfile(nn, bl, tk, fl, 0, 0, dtype="string")
     if profile.values and fl + pad < MIXED_MIN_NUMERIC_SHARE * profile.values:
         return profile
@@ -146,7 +186,7 @@ def _confirmed(table: Table, confirm: list[str], stats: dict[str, Any], exact: b
             same = False  # a "nan" token: the exact profile below decides
     for j, name in enumerate(confirm):
         if _is_light(table, name, exact):
-            light = _light_profile(stats, j)
+            light = _light_profile(stats, table.columns.index(name), j)
             if light is None:
                 same = False
             else:
@@ -164,30 +204,109 @@ def _confirmed(table: Table, confirm: list[str], stats: dict[str, Any], exact: b
     return same
 
 
-def first_pass(ctx: Any, providers: Iterable[Exprs]) -> None:
-    """Pass 1: summary, confirmed dtypes and every module's aggregates into ``ctx.stats``."""
+def _row_exprs(ctx: Any, providers: Iterable[Exprs]) -> list[pl.Expr]:
+    return [expr for provide in providers for expr in provide(ctx)]
+
+
+def _kind(expr: pl.Expr) -> str:
+    return expr.meta.output_name().split(":", 1)[0]
+
+
+def _packed(flags: list[pl.Expr]) -> pl.Expr:
+    if len(flags) > 64:
+        raise ValueError("at most 64 row flags")
+    width = next(
+        w for bits, w in ((8, pl.UInt8), (16, pl.UInt16), (32, pl.UInt32), (64, pl.UInt64)) if len(flags) <= bits
+    )
+    bits = [e.fill_null(False).cast(width) * pl.lit(1 << bit, dtype=width) for bit, e in enumerate(flags)]
+    return pl.sum_horizontal(bits).cast(width).alias(FLAGS)
+
+
+def _row_queries(ctx: Any, frame: pl.LazyFrame, exprs: list[pl.Expr]) -> list[pl.LazyFrame]:
+    """The per-row query (values, and the flags packed in one integer), written to a file."""
+    values = [e for e in exprs if _kind(e) != "flag"]
+    flags = [e for e in exprs if _kind(e) == "flag"]
+    if not (values or flags):
+        return []
+    return [frame.select(values + ([_packed(flags)] if flags else [])).sink_ipc(_rows_path(ctx), lazy=True)]
+
+
+def _rows_path(ctx: Any) -> Path:
+    assert ctx.table.work_dir is not None
+    return ctx.table.work_dir / "rows.arrow"
+
+
+def _install_rows(ctx: Any, exprs: list[pl.Expr]) -> None:
+    ctx.row_values, ctx.row_flags = RowValues(), {}
+    if not exprs:
+        return
+    ctx.row_values = RowValues(_rows_path(ctx), tuple(e.meta.output_name() for e in exprs if _kind(e) != "flag"))
+    flags = [e.meta.output_name() for e in exprs if _kind(e) == "flag"]
+    if not flags:
+        return
+    # Only the flagged rows come back into memory.
+    flagged = (
+        pl.scan_ipc(_rows_path(ctx))
+        .with_row_index("row")
+        .filter(pl.col(FLAGS) != 0)
+        .select("row", FLAGS)
+        .collect(engine="streaming")
+    )
+    rows, packed = flagged["row"].to_numpy().astype(np.int64), flagged[FLAGS].to_numpy()
+    for bit, flag in enumerate(flags):
+        ctx.row_flags[flag] = rows[(packed & (1 << bit)) != 0]
+
+
+def _collect(queries: list[pl.LazyFrame]) -> list[pl.DataFrame]:
+    # One graph: Polars shares the scan and the typed frame between the queries (parsed once).
+    return pl.collect_all(queries, engine="streaming") if queries else []
+
+
+def read(
+    ctx: Any,
+    aggregates: Iterable[Exprs],
+    row_values: Iterable[Exprs],
+    *,
+    text_column: str | None,
+    resolve: Callable[[], list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """Read the file once into ``ctx`` (stats, rows, columns, per-row values and flags).
+
+    ``resolve()`` chooses the text column from the totals and returns setup issues; the per-row
+    outputs are read again only when it differs from the one predicted (``text_column`` when the
+    caller names one, else the sample's choice) or another prediction failed.
+    """
     table = ctx.table
-    providers = list(providers)
+    aggregates, row_values = list(aggregates), list(row_values)
+    ctx.row_values, ctx.row_flags = RowValues(), {}
     if not table.columns:
         ctx.rows, ctx.columns, ctx.stats = 0, [], {}
-        return
+        return resolve()
     use_native(table, native_columns(table))
     for attempt in range(MAX_ATTEMPTS):
-        ctx.sample = sample_of(table)
         confirm = _confirm_columns(table)
         exact = attempt > 0
-        exprs = _summary_exprs(table) + _confirm_exprs(table, confirm, exact)
-        for provide in providers:
-            exprs += provide(ctx)
         try:
-            stats = _pass_frame(table, confirm).select(exprs).collect(engine="streaming").row(0, named=True)
+            ctx.sample = sample_of(table)
+            ctx.text_column = text_column if text_column in table.dtypes else predict_text_column(ctx)
+            exprs = _summary_exprs(table) + _confirm_exprs(table, confirm, exact)
+            for provide in aggregates:
+                exprs += provide(ctx)
+            rows = _row_exprs(ctx, row_values)
+            frame = frame_of(ctx, confirm, exact)
+            totals, *_ = _collect([frame.select(exprs)] + _row_queries(ctx, frame, rows))
         except pl.exceptions.PolarsError as exc:
+            if table.check_lines():  # only the line totals were checked: now each line is
+                use_native(table, native_columns(table))
+                continue
             if table.native:  # a cell that is not a number in a column sampled as numbers
                 use_native(table, {})
                 continue
             detail = str(exc).strip().split("\n")[0]
             raise EngineInputError(f"The file could not be read as {table.format}: {detail}.") from exc
-        if _confirmed(table, confirm, stats, exact) or attempt == MAX_ATTEMPTS - 1:
+        stats = totals.row(0, named=True)
+        same = _confirmed(table, confirm, stats, exact)
+        if same or attempt == MAX_ATTEMPTS - 1:
             break
         use_native(table, {})  # the counts are now exact profiles: read once more with them
     ctx.stats = stats
@@ -203,50 +322,31 @@ def first_pass(ctx: Any, providers: Iterable[Exprs]) -> None:
         }
         for i, name in enumerate(table.columns)
     ]
+    issues = resolve()
+    # The per-row outputs rest on predictions (the text column, cells that need no stripping): when
+    # the whole file contradicts one, the providers now ask for something else, read once more.
+    settled = _row_exprs(ctx, row_values)
+    if not same or [e.meta.serialize() for e in settled] != [e.meta.serialize() for e in rows]:
+        rows = settled
+        _collect(_row_queries(ctx, frame_of(ctx), rows))
+    _install_rows(ctx, rows)
+    return issues
+
+
+def padded_cells(ctx: Any, name: str) -> int | None:
+    """Cells of a string column with whitespace at either end, counted by the read; None before it
+    and for columns whose profile it did not count this way."""
+    confirm = _confirm_columns(ctx.table)
+    if name not in confirm:
+        return None
+    count = ctx.stats.get(f"confirm:pad{confirm.index(name)}")
+    return None if count is None else int(count)
 
 
 def follow_up(ctx: Any, exprs: list[pl.Expr]) -> None:
-    """Aggregates that pass 1 did not compute because the sample did not predict them."""
+    """Aggregates that the pass did not compute because the sample did not predict them."""
     if exprs:
-        ctx.stats.update(ctx.lazy().select(exprs).collect(engine="streaming").row(0, named=True))
+        ctx.stats.update(frame_of(ctx).select(exprs).collect(engine="streaming").row(0, named=True))
 
 
-def second_pass(ctx: Any, providers: Iterable[Exprs]) -> None:
-    """Pass 2: per-row hashes and flags into ``ctx.row_values`` (flags as bits of one integer)."""
-    hashes: list[pl.Expr] = []
-    flags: list[pl.Expr] = []
-    for provide in providers:
-        for expr in provide(ctx):
-            (flags if expr.meta.output_name().startswith("flag:") else hashes).append(expr)
-    ctx.row_values, ctx.row_flags = {}, {}
-    if not (hashes or flags) or ctx.rows == 0:
-        return
-    exprs = list(hashes)
-    names = [e.meta.output_name() for e in flags]
-    if flags:
-        width = (
-            pl.UInt64
-            if len(flags) > 32
-            else pl.UInt32
-            if len(flags) > 16
-            else pl.UInt16
-            if len(flags) > 8
-            else pl.UInt8
-        )
-        if len(flags) > 64:
-            raise ValueError("at most 64 row flags")
-        packed = pl.sum_horizontal(
-            [e.fill_null(False).cast(width) * pl.lit(1 << bit, dtype=width) for bit, e in enumerate(flags)]
-        ).cast(width)
-        exprs.append(packed.alias("__flags"))
-    frame = ctx.lazy().select(exprs).collect(engine="streaming")
-    for expr in hashes:
-        name = expr.meta.output_name()
-        ctx.row_values[name] = frame[name].to_numpy()
-    if flags:
-        packed_values = frame["__flags"].to_numpy()
-        for bit, name in enumerate(names):
-            ctx.row_flags[name] = np.flatnonzero(packed_values & (1 << bit))
-
-
-__all__ = ["SAMPLE_ROWS", "first_pass", "follow_up", "native_columns", "sample_of", "second_pass", "use_native"]
+__all__ = ["SAMPLE_ROWS", "follow_up", "frame_of", "native_columns", "padded_cells", "read", "sample_of", "use_native"]

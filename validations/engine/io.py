@@ -15,10 +15,10 @@ and validation reports it as a finding. Only a file of which nothing parses rais
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,19 @@ class Table:
     _raw: pl.LazyFrame | None = None
     _text_raw: pl.LazyFrame | None = None  # every CSV/TSV cell as text
     _typed: pl.LazyFrame | None = None
+    # Reopens the file with every line checked; set while only the totals were (tolerant callers).
+    _recheck: Callable[[], Table] | None = None
+
+    def check_lines(self) -> bool:
+        """After a read failed: when only the totals of the lines were checked, scan each line,
+        leave the bad ones out (findings) and become that table; False when there is nothing to redo."""
+        if self._recheck is None:
+            return False
+        fresh = self._recheck()
+        fresh.sha256 = self.sha256  # of the stored file, computed once
+        for item in fields(self):
+            setattr(self, item.name, getattr(fresh, item.name))
+        return True
 
     def raw_lazy(self) -> pl.LazyFrame:
         """The frame as read (CSV/TSV cells as text except ``native`` columns; once materialised,
@@ -166,13 +179,13 @@ def _unique_names(names: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _scan_text(
-    path: Path, fmt: str, work: Path, *, strict: bool, warnings: list[str]
+    path: Path, fmt: str, work: Path, *, strict: bool, warnings: list[str], per_line: bool
 ) -> tuple[pl.LazyFrame, structure.StructureScan, list[str]]:
     if fmt == "jsonl":
         scan = structure.scan_jsonl(path, strict=strict)
     else:
-        # Strict callers fail on any read error anyway, so a long row may be left to the reader.
-        scan = structure.scan_delimited(path, separator=separator_of(fmt), strict=strict, per_line=not strict)
+        # per_line=False leaves a long row to the reader, which then fails on it (see linescan.py).
+        scan = structure.scan_delimited(path, separator=separator_of(fmt), strict=strict, per_line=per_line)
     if scan.records and not scan.good_records:
         first = scan.bad[0]
         raise EngineInputError(
@@ -218,10 +231,11 @@ def profile_columns(lf: pl.LazyFrame, fmt: str, *, rows: int | None = None) -> d
     """Type inference for the String columns of a text format (all rows, or the first ``rows``)."""
     schema = lf.collect_schema()
     text_names = [n for n in schema.names() if fmt != "parquet" and schema[n] == pl.String]
+    engine = "streaming"
     if rows is not None and text_names:
         # Read the sample once into memory: the profile makes two passes over it.
-        lf = lf.select(text_names).head(rows).collect().lazy()
-    profiles = profile_text_columns(lf, text_names)
+        lf, engine = lf.select(text_names).head(rows).collect().lazy(), "in-memory"
+    profiles = profile_text_columns(lf, text_names, engine=engine)
     if fmt == "jsonl":
         # JSON already typed its values: a string stays a string ("007" is not 7), but a key
         # holding numbers on some lines and words on others is reported as mixed.
@@ -231,7 +245,7 @@ def profile_columns(lf: pl.LazyFrame, fmt: str, *, rows: int | None = None) -> d
 
 
 def _open_data(
-    data_path: Path, fmt: str, work: Path, strict: bool, warnings: list[str]
+    data_path: Path, fmt: str, work: Path, strict: bool, warnings: list[str], per_line: bool
 ) -> tuple[pl.LazyFrame, structure.StructureScan | None, list[str], int | None]:
     scan: structure.StructureScan | None = None
     metadata_rows: int | None = None
@@ -239,8 +253,75 @@ def _open_data(
         lf, original = _scan_parquet(data_path)
         metadata_rows = lf.select(pl.len()).collect().item()
     else:
-        lf, scan, original = _scan_text(data_path, fmt, work, strict=strict, warnings=warnings)
+        lf, scan, original = _scan_text(data_path, fmt, work, strict=strict, warnings=warnings, per_line=per_line)
     return lf, scan, original, metadata_rows
+
+
+def _load(
+    data_path: Path,
+    fmt: str,
+    work: Path,
+    *,
+    strict: bool,
+    warnings: list[str],
+    profile_rows: int | None,
+    per_line: bool,
+    **known: Any,
+) -> Table:
+    """The table of a decompressed file; ``known`` are the Table fields known before reading."""
+    try:
+        lf, scan, original, metadata_rows = _open_data(data_path, fmt, work, strict, warnings, per_line)
+        try:
+            profiles = profile_columns(lf, fmt, rows=profile_rows)
+        except pl.exceptions.PolarsError:
+            if not strict and scan is not None and not scan.lines_checked:
+                # Only the totals were checked: a long row or bad UTF-8 in the sample; scan each line.
+                return _load(
+                    data_path,
+                    fmt,
+                    work,
+                    strict=strict,
+                    warnings=warnings,
+                    profile_rows=profile_rows,
+                    per_line=True,
+                    **known,
+                )
+            rescan_lines(scan, data_path, fmt)
+            raise
+    except pl.exceptions.PolarsError as exc:
+        detail = str(exc).strip().split("\n")[0]
+        raise EngineInputError(f"The file could not be read as {fmt}: {detail}.") from exc
+    schema = lf.collect_schema()
+    names = schema.names()
+    dtypes = {n: profiles[n].dtype if n in profiles else dtype_name(schema[n]) for n in names}
+    table = Table(
+        format=fmt,
+        read_path=data_path,
+        columns=names,
+        original_columns=original,
+        dtypes=dtypes,
+        text_profiles=profiles,
+        structure=scan,
+        metadata_rows=metadata_rows,
+        warnings=warnings,
+        work_dir=work,
+        _raw=lf,
+        _text_raw=lf,
+        **known,
+    )
+    if not strict and scan is not None and not scan.lines_checked:
+        initial = list(warnings)
+        table._recheck = lambda: _load(
+            data_path,
+            fmt,
+            work,
+            strict=False,
+            warnings=list(initial),
+            profile_rows=profile_rows,
+            per_line=True,
+            **known,
+        )
+    return table
 
 
 @contextmanager
@@ -287,41 +368,27 @@ def open_table(
             if data_path.stat().st_size == 0:
                 raise EngineInputError("The file decompresses to nothing (0 bytes).")
         fmt = _check_declared(declared_format, sniff_format(data_path), warnings)
-        try:
-            lf, scan, original, metadata_rows = _open_data(data_path, fmt, work, strict, warnings)
-            try:
-                profiles = profile_columns(lf, fmt, rows=profile_rows)
-            except pl.exceptions.PolarsError:
-                rescan_lines(scan, data_path, fmt)
-                raise
-        except pl.exceptions.PolarsError as exc:
-            detail = str(exc).strip().split("\n")[0]
-            raise EngineInputError(f"The file could not be read as {fmt}: {detail}.") from exc
-        schema = lf.collect_schema()
-        names = schema.names()
-        dtypes = {n: profiles[n].dtype if n in profiles else dtype_name(schema[n]) for n in names}
-        table = Table(
-            format=fmt,
-            compression=sniffed_compression,
-            sha256=hashing.result(),
-            read_path=data_path,
-            columns=names,
-            original_columns=original,
-            dtypes=dtypes,
-            text_profiles=profiles,
-            structure=scan,
-            metadata_rows=metadata_rows,
+        # Sampling callers confirm what they read on the whole file, so they too count only the
+        # totals of the lines first (~5x cheaper than checking each line's width): when their read
+        # fails they call Table.check_lines, which scans each line and reads the good ones.
+        table = _load(
+            data_path,
+            fmt,
+            work,
+            strict=strict,
             warnings=warnings,
-            work_dir=work,
-            _raw=lf,
-            _text_raw=lf,
+            profile_rows=profile_rows,
+            per_line=not strict and profile_rows is None,
+            compression=sniffed_compression,
+            sha256="",
         )
+        table.sha256 = hashing.result()
         if materialize:
             table.materialize(work)
         try:
             yield table
         except (pl.exceptions.PolarsError, EngineInputError):
-            rescan_lines(scan, data_path, fmt)
+            rescan_lines(table.structure, data_path, fmt)
             raise
 
 

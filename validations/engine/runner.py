@@ -47,7 +47,7 @@ QUICK_CHECKS: list[tuple[str, Check]] = [
 ]
 
 
-# Modules that declare pass-1 aggregates and pass-2 row values (fused.py).
+# Modules that declare aggregates and per-row values of the fused read (fused.py).
 FUSED_MODULES = (missing, duplicates, columns, labels, text_basics)
 
 
@@ -151,11 +151,14 @@ def run_validation(
 
 
 def _read_fused(ctx: Context, text_column: str | None) -> list[dict[str, Any]]:
-    """The quick tier's two passes (fused.py), with the text column chosen between them."""
-    fused.first_pass(ctx, [text_aggregates] + [module.aggregates for module in FUSED_MODULES])
-    setup_issues = _resolve_columns(ctx, text_column)
-    fused.second_pass(ctx, [module.row_exprs for module in FUSED_MODULES])
-    return setup_issues
+    """The quick tier's one read (fused.py); the text column is chosen from its totals."""
+    return fused.read(
+        ctx,
+        [text_aggregates] + [module.aggregates for module in FUSED_MODULES],
+        [module.row_exprs for module in FUSED_MODULES],
+        text_column=text_column,
+        resolve=lambda: _resolve_columns(ctx, text_column),
+    )
 
 
 def _run_checks(

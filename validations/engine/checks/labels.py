@@ -44,7 +44,7 @@ def _value_counts_expr(target: str) -> pl.Expr:
 
 
 def aggregates(ctx: Context) -> list[pl.Expr]:
-    """Pass-1 aggregates (fused.py): a streaming count per class seen in the sample (a
+    """Aggregates of the fused read (fused.py): a streaming count per class seen in the sample (a
     value_counts() aggregate would make Polars hold the column); ``run`` reads the exact counts
     again only when some labelled rows are in none of these classes."""
     target = ctx.target

@@ -35,8 +35,9 @@ def _column_exprs(ctx: Context, name: str, i: int) -> list[pl.Expr]:
     if dtype in ("integer", "float"):
         for j, value in enumerate(SENTINELS):
             exprs.append((col == value).sum().alias(f"s{i}_{j}"))
-        # is_in would need the list cast to the column's type; a chain of == works for both.
-        is_sentinel = pl.any_horizontal([col == value for value in SENTINELS])
+        # One lookup instead of a chain of ==: it runs twice per row (a mask is not shared).
+        listed = pl.Series(SENTINELS, dtype=pl.Int64 if dtype == "integer" else pl.Float64)
+        is_sentinel = col.is_in(listed.implode())
         others = pl.when(~is_sentinel).then(col)  # elementwise: a filter would leave streaming
         exprs += [others.min().alias(f"min{i}"), others.max().alias(f"max{i}")]
     if dtype in ("string", "mixed") and name not in ctx.table.text_profiles:
@@ -59,12 +60,12 @@ def _flagged_sentinels(stats: dict[str, Any], i: int) -> dict[int, int]:
 
 
 def aggregates(ctx: Context) -> list[pl.Expr]:
-    """Pass-1 aggregates (fused.py): nulls, NaNs, sentinel counts and extremes, tokens."""
+    """Aggregates of the fused read (fused.py): nulls, NaNs, sentinel counts and extremes, tokens."""
     return [e.name.prefix("missing:") for i, n in enumerate(ctx.table.columns) for e in _column_exprs(ctx, n, i)]
 
 
 def row_exprs(ctx: Context) -> list[pl.Expr]:
-    """Pass-2 flag: rows whose every cell is null."""
+    """Per-row flag of the fused read: rows whose every cell is null."""
     if not ctx.table.columns:
         return []
     return [pl.all_horizontal([pl.col(n).is_null() for n in ctx.table.columns]).alias("flag:all_null")]

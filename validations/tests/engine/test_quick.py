@@ -8,6 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from validations.engine import fused, runner
+from validations.engine.io import Table
 from validations.engine.report import ROWS_CAP
 from validations.engine.runner import run_validation
 from validations.tests.engine.helpers import csv_text, issues_of, validate, write
@@ -114,6 +116,29 @@ def test_ragged_rows_are_findings_with_line_numbers(tmp_path: Path) -> None:
     assert report["checks"]["row_count"]["rows_in_file"] == 204
     [found] = issues_of(report, "parse", "warning")
     assert "line 3" in found["message"]
+
+
+def test_bad_lines_past_the_sample_are_found_after_the_line_totals_matched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "SAMPLE_ROWS", 10)
+    monkeypatch.setattr(fused, "SAMPLE_ROWS", 10)
+    rechecks = []
+    check_lines = Table.check_lines
+    monkeypatch.setattr(Table, "check_lines", lambda table: rechecks.append(check_lines(table)) or rechecks[-1])
+    n = 100_000  # more than the reader's first chunk: only the full read meets the bad lines
+    lines = [f"{i},{i}".encode() for i in range(n)]
+    lines[n - 150], lines[n - 100] = b"7,8,9", b"7"  # one field too many, one too few: the totals agree
+    lines[n - 50] = b"\xff\xfe,1"
+    path = tmp_path / "late.csv"
+    path.write_bytes(b"a,b\n" + b"\n".join(lines) + b"\n")
+    report = run_validation(path, tier="quick")
+    assert rechecks == [True]
+    parse = report["checks"]["parse"]
+    assert [b["line"] for b in parse["bad_lines"]] == [n - 148, n - 98]
+    assert parse["encoding_error_lines"] == [n - 48]
+    assert report["dataset"]["rows"] == n - 2
+    assert report["checks"]["exact_duplicates"]["count"] == 0
 
 
 def test_row_count_against_declared_count(tmp_path: Path) -> None:
@@ -227,8 +252,6 @@ def test_jsonl_key_with_numbers_and_words_is_mixed_but_json_strings_stay_strings
 
 
 def test_a_failing_check_does_not_sink_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from validations.engine import runner
-
     def broken(ctx: object) -> None:
         raise RuntimeError("boom")
 

@@ -154,3 +154,75 @@ def test_outlier_scores_in_batches_equal_one_batch(tmp_path: Path, monkeypatch: 
     assert forest["rows"][:2] == [17, 400] and len(forest["scores"]) == len(forest["rows"])
     assert forest["top"][0] == {"row": 17, "score": forest["scores"][0]}
     assert results[0]["columns"]["x"]["rows"] == [17, 400] and results[0]["columns"]["x"]["z"][0] > 3.5
+
+
+def test_word_and_space_counts_of_the_fused_read_equal_the_regex_counts() -> None:
+    from validations.engine.context import SHARE, WORDS, derived_columns
+
+    texts = ["", "  ", "a", " a", "a ", "a  b", "a\tb c", "a\u00a0b", "x\u2028y z", "one two three", "Ｔｈｅ ２", None]
+    ctx = type("Ctx", (), {"dtypes": {"t": "string"}, "target": None, "text_column": "t"})()
+    frame = pl.DataFrame({"t": texts}).with_columns(derived_columns(ctx))
+    col = pl.col("t")
+    expected = pl.DataFrame({"t": texts}).select(
+        col.str.count_matches(r"\S+").alias("words"),
+        (col.str.count_matches(r"[^\p{L}\s]") / (col.str.len_chars() - col.str.count_matches(r"\s"))).alias("share"),
+    )
+    assert frame[WORDS + "t"].to_list() == expected["words"].to_list()
+    assert frame[SHARE + "t"].fill_nan(None).to_list() == expected["share"].fill_nan(None).to_list()
+
+
+def test_repeats_equal_a_first_seen_scan() -> None:
+    from validations.engine.checks.duplicates import MATCH_CHUNK, repeats_of
+
+    rng = np.random.default_rng(8)
+    hashes = rng.integers(0, 500, size=3 * MATCH_CHUNK // 1000).astype(np.uint64)
+    first: dict[int, int] = {}
+    duplicates, originals = [], []
+    for row, value in enumerate(hashes.tolist()):
+        if value in first:
+            duplicates.append(row)
+            originals.append(first[value])
+        first.setdefault(value, row)
+    got = repeats_of(hashes)
+    assert got[0].tolist() == duplicates and got[1].tolist() == originals
+    assert [len(a) for a in repeats_of(np.arange(10, dtype=np.uint64))] == [0, 0]
+
+
+def test_a_value_that_dominates_only_after_the_sample_is_still_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from validations.engine import fused
+
+    # A sorted export: the first rows hold many rare values, the rest of "v" is one value.
+    n = 20_000
+    frame = pl.DataFrame(
+        {
+            "v": [i // 2 for i in range(100)] + [5_000] * (n - 100),
+            "w": [(i // 2) % 5_000 for i in range(n)],
+            "code": [None if i == 7_000 else f"c{i}" for i in range(n)],
+        }
+    )
+    path = tmp_path / "sorted.csv"
+    frame.write_csv(path)
+    reports = []
+    for rows in (100, 100_000):
+        monkeypatch.setattr(runner, "SAMPLE_ROWS", rows)
+        monkeypatch.setattr(fused, "SAMPLE_ROWS", rows)
+        reports.append(_comparable(run_validation(path, tier="quick")))
+    assert reports[0] == reports[1]
+    columns = json.loads(reports[0])["checks"]["columns"]
+    assert columns["almost_constant"] == ["v"]
+    assert columns["id_like"] == [] and columns["high_cardinality"] == ["code"]
+
+
+def test_hash_partitions_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from validations.engine.checks import duplicates
+
+    path = _awkward_table(tmp_path / "a.csv")
+    whole = run_validation(path, tier="quick", target="y")
+    monkeypatch.setattr(duplicates, "PART_ROWS", 7)
+    parts = run_validation(path, tier="quick", target="y")
+    # One repeated row, texts repeated in partitions, and "id" counted distinct (only its repeat is not).
+    assert whole["checks"]["exact_duplicates"]["count"] == 1 and whole["checks"]["exact_duplicates"]["text"]["count"]
+    assert whole["checks"]["columns"]["id_like"] == [] and whole["checks"]["columns"]["constant"] == []
+    assert _comparable(parts) == _comparable(whole)
