@@ -4,6 +4,13 @@
     python bench/build_curve_bank.py --resume     # keep the bank's entries, measure the missing ones
     python bench/build_curve_bank.py --calibrate  # calibrate from the committed bench/curve_bank.jsonl only
     python bench/build_curve_bank.py --smoke      # tiny input (breast_cancer, 100 rows), writes nothing
+    python bench/build_curve_bank.py --resume --select noise --probabilities DIR  # label-noise entries only
+    python bench/build_curve_bank.py --resume --select r2                          # R² curves only
+    python bench/build_curve_bank.py --renoise --probabilities DIR  # new noise features for every entry
+    python bench/build_curve_bank.py --resume --sizes 200 1000                     # only files of these sizes
+
+The committed calibration was made by the last four in that order (probabilities kept in DIR);
+every build but --smoke calibrates at the end.
 
 Bank sources (bench/real_data.py BANK; never the held-out bench sets): scikit-learn's, statsmodels'
 and plotnine's bundled tables, and scikit-learn generators (clean separable, clean but overlapping,
@@ -18,7 +25,9 @@ Calibration (``calibrate``), per metric:
 - blend: the share of the curve's extrapolated gain (beyond the largest measured size) that best
   predicts the actual score (least squares, clipped to [0, 1]);
 - per file-size band: the split-conformal 90% quantile q of |actual - expected| / max(scale, floor),
-  where scale combines the bootstrap spread and the largest size's standard error (predict.py).
+  where scale combines the metric's sampling error, the largest size's standard error and a share
+  of the bootstrap spread (predict.interval_scale); the share (SPREAD_WEIGHTS) is the one whose
+  intervals are narrowest when each source's q comes from the other sources (leave one source out).
 Label noise, per file-size band: least-squares coefficients of the injected rate on the noise
 features (label_noise.py), fitted on files whose labels are clean (separable or overlapping) or
 carry injected noise.
@@ -32,6 +41,7 @@ import json
 import random
 import sys
 import time
+from functools import cache, partial
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -59,12 +69,18 @@ from validations.engine.prediction.predict import (  # noqa: E402
 SIZES = (200, 1_000, 5_000)
 RATES = (0.0, 0.1, 0.2, 0.3)
 SEEDS = (1,)
+NOISE_SEEDS = (2, 3)  # label-noise-only entries of classification sources (their curves would cost too much)
 MIN_FRESH = 100
+# Curves whose actual score comes from fewer fresh rows are kept in the bank but not calibrated on:
+# their actual is itself uncertain by several points. The acceptance bench asks as many of its files.
+CALIBRATION_MIN_FRESH = 500
+POOLED_R2_VERSION = 2  # 2: split scores are the pooled ratio's linearisation (predict.pooled_r2)
 FRESH_CAP = 20_000
 FLOORS = {"accuracy": 0.005, "r2": 0.01}
 BANDS = (0, 500, 2_500)  # lower edges of the file-size bands (rows)
 ALPHA = 0.1
 MIN_BAND_CURVES = 19  # the 90% quantile of 19 scores is the second largest
+SPREAD_WEIGHTS = (0.0, 0.25, 0.5, 1.0)  # candidate shares of the bootstrap spread in the interval's scale
 BANK_PATH = Path(__file__).with_name("curve_bank.jsonl")
 # No file here is large enough for the time budget to cut its curve on an idle machine; a generous
 # budget keeps a busy machine from cutting it either, so the bank does not depend on the load.
@@ -72,7 +88,14 @@ UNHURRIED_S = 600.0
 
 
 def measure(
-    name: str, n: int, rate: float, seed: int, *, with_curve: bool = True, noise_everywhere: bool = True
+    name: str,
+    n: int,
+    rate: float,
+    seed: int,
+    *,
+    with_curve: bool = True,
+    noise_everywhere: bool = True,
+    probabilities: Path | None = None,
 ) -> dict | None:
     """One bank entry (None when the file supports no prediction); without the curve (and actual)
     when ``with_curve`` is false, for label-noise-only entries."""
@@ -103,17 +126,48 @@ def measure(
             "actual": round(actual, 6),
             "n_fresh": fresh.height,
         }
-    noise = label_noise.estimate(file, target=target) if classification else {}
+        if features.metric == "r2":
+            entry["pooled_r2"] = POOLED_R2_VERSION
+    noise = (
+        label_noise.estimate(file, target=target, probabilities_of=_cached(probabilities, entry))
+        if classification
+        else {}
+    )
     return entry | {"noise_features": noise.get("features")}
+
+
+def _cached(folder: Path | None, entry: dict):  # noqa: ANN202 - label_noise.estimate's probabilities_of
+    """out_of_fold_probabilities, kept in ``folder`` (when given) so that new noise features can be
+    computed for the whole bank (``--renoise``) without refitting."""
+    path = folder / f"{entry['dataset']}_{entry['n']}_{entry['rate']}_{entry['seed']}.npz" if folder else None
+
+    def probabilities_of(features, x, labels: np.ndarray) -> np.ndarray:  # noqa: ANN001
+        if path and path.exists():
+            kept = np.load(path)
+            if np.array_equal(kept["labels"], labels):
+                return kept["probs"]
+        probabilities = label_noise.out_of_fold_probabilities(features, x, labels)
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, labels=labels, probs=probabilities)
+        return probabilities
+
+    return probabilities_of
 
 
 Job = tuple[str, int, float, int, bool]
 
 
-def one_curve(job: Job) -> dict | None:
+@cache
+def is_classification_source(name: str) -> bool:
+    frame, target = LOADERS[name]()
+    return is_classification_target(frame[target])
+
+
+def one_curve(job: Job, probabilities: Path | None = None) -> dict | None:
     name, n, rate, seed, with_curve = job
     try:
-        return measure(name, n, rate, seed, with_curve=with_curve)
+        return measure(name, n, rate, seed, with_curve=with_curve, probabilities=probabilities)
     except Exception as exc:  # noqa: BLE001 - one broken source must not stop a 20-minute rebuild
         print(f"skipped {job}: {exc!r}", flush=True)
         return None
@@ -121,8 +175,10 @@ def one_curve(job: Job) -> dict | None:
 
 def jobs(smoke: bool) -> list[Job]:
     """Every source at every size it allows, one seed; at 5,000 rows a curve only at half the noise
-    rates (the rest: label noise only). 143 jobs; the committed bank holds 106 of them (measured in
-    about an hour on a shared, heavily loaded 2-core machine, then stopped); --resume adds the rest."""
+    rates (the rest: label noise only); classification sources also get label-noise-only entries
+    at NOISE_SEEDS. 407 jobs; the committed bank holds all but 12, the 5,000-row accuracy curves
+    of generators, left for lack of time on a shared, heavily loaded 2-core machine
+    (``--resume --sizes 5000`` adds them)."""
     if smoke:
         return [("breast_cancer", 100, 0.0, 1, True)]
     out = []
@@ -138,35 +194,78 @@ def jobs(smoke: bool) -> list[Job]:
                     with_curve = n < 5_000 or i % 2 == 0
                     if with_curve or classification:  # a regression entry without its curve has nothing
                         out.append((name, n, rate, seed, with_curve))
+            if classification:
+                out += [(name, n, rate, seed, False) for seed in NOISE_SEEDS for rate in rates]
     return out
 
 
 def calibrate(curves: list[dict]) -> dict:
-    """{"metrics": {metric: {blend, bands}}, "label_noise": {coefficients, ...}} from bank entries."""
+    """{"metrics": {metric: {blend, local, spread_weight, bands}}, "label_noise": {...}} from bank entries."""
     metrics = {}
     for metric, floor in FLOORS.items():
-        rows = [c for c in curves if c["metric"] == metric and c.get("scores")]
+        rows = [
+            c
+            for c in curves
+            if c["metric"] == metric and c.get("scores") and is_current(c) and c["n_fresh"] >= CALIBRATION_MIN_FRESH
+        ]
+        if not rows:
+            continue
         parts = [
             curve_parts({"sizes": np.array(c["sizes"]), "scores": np.array(c["scores"])}, rows=c["n"]) for c in rows
         ]
         shares = fit_shares(rows, parts)
-        scored = [
-            (c["n"], conformal.nonconformity(point_estimate(p, **shares), c["actual"], interval_scale(p), floor))
-            for c, p in zip(rows, parts, strict=True)
+        misses = [abs(c["actual"] - point_estimate(p, **shares)) for c, p in zip(rows, parts, strict=True)]
+        chosen = None
+        for weight in SPREAD_WEIGHTS:
+            scales = [
+                max(interval_scale(p, metric=metric, rows=c["n"], spread_weight=weight), floor)
+                for c, p in zip(rows, parts, strict=True)
+            ]
+            width, coverage = _leave_one_source_out(rows, misses, scales)
+            if chosen is None or width < chosen[1]:
+                chosen = (weight, width, coverage, scales)
+        assert chosen is not None
+        weight, width, coverage, scales = chosen
+        scored = [(c["n"], miss / scale) for c, miss, scale in zip(rows, misses, scales, strict=True)]
+        bands = [
+            {"min_rows": low, "floor": floor, **band} for low, band in zip(BANDS, band_quantiles(scored), strict=True)
         ]
-        bands = []
-        for i, low in enumerate(BANDS):
-            high = BANDS[i + 1] if i + 1 < len(BANDS) else float("inf")
-            band = [s for n, s in scored if low <= n < high]
-            # A band with fewer curves than MIN_BAND_CURVES would take its q from its largest one
-            # or two scores alone; it uses the quantile of all sizes instead.
-            pooled = len(band) < MIN_BAND_CURVES
-            q = conformal.conformal_quantile([s for _, s in scored] if pooled else band, ALPHA)
-            bands.append(
-                {"min_rows": low, "q": round(float(q), 4), "floor": floor, "curves": len(band), "pooled": pooled}
-            )
-        metrics[metric] = {**shares, "curves": len(rows), "bands": bands}
+        metrics[metric] = {
+            **shares,
+            "spread_weight": weight,
+            "curves": len(rows),
+            "bands": bands,
+            "leave_one_source_out": {"coverage": round(coverage, 3), "mean_width_points": round(width * 100, 2)},
+        }
     return {"metrics": metrics, "label_noise": calibrate_noise(curves)}
+
+
+def band_quantiles(scored: list[tuple[int, float]]) -> list[dict]:
+    """{q, curves, pooled} per size band (BANDS) of (rows, nonconformity score) pairs."""
+    bands = []
+    for i, low in enumerate(BANDS):
+        high = BANDS[i + 1] if i + 1 < len(BANDS) else float("inf")
+        band = [s for n, s in scored if low <= n < high]
+        # A band with fewer curves than MIN_BAND_CURVES would take its q from its largest one
+        # or two scores alone; it uses the quantile of all sizes instead.
+        pooled = len(band) < MIN_BAND_CURVES
+        q = conformal.conformal_quantile([s for _, s in scored] if pooled else band, ALPHA)
+        bands.append({"q": round(float(q), 4), "curves": len(band), "pooled": pooled})
+    return bands
+
+
+def _leave_one_source_out(rows: list[dict], misses: list[float], scales: list[float]) -> tuple[float, float]:
+    """(mean interval width, coverage) when each source's intervals take q from the other sources."""
+    widths, covered = [], []
+    for source in {c["dataset"] for c in rows}:
+        others = [(c["n"], m / s) for c, m, s in zip(rows, misses, scales, strict=True) if c["dataset"] != source]
+        bands = band_quantiles(others)
+        for c, miss, scale in zip(rows, misses, scales, strict=True):
+            if c["dataset"] == source:
+                q = bands[_band(c["n"])]["q"]
+                widths.append(2 * q * scale)
+                covered.append(miss <= q * scale)
+    return float(np.mean(widths)), float(np.mean(covered))
 
 
 def fit_shares(rows: list[dict], parts: list[dict]) -> dict[str, float]:
@@ -246,33 +345,68 @@ def _fit_for(row: dict, train: list[dict], subset: tuple[str, ...], shared: bool
     return estimate, estimate - row["rate"]
 
 
-def measure_all(todo: list[Job], *, processes: int, resume: bool) -> list[dict]:
+def _key(entry: dict) -> Job:
+    return (entry["dataset"], entry["n"], entry["rate"], entry["seed"], "scores" in entry)
+
+
+def is_current(entry: dict) -> bool:
+    """False for an R² curve measured before R² was pooled over the splits (predict.pooled_r2):
+    ``--resume`` measures it again and calibration leaves it out."""
+    return entry["metric"] != "r2" or "scores" not in entry or entry.get("pooled_r2") == POOLED_R2_VERSION
+
+
+def measure_all(todo: list[Job], *, processes: int, resume: bool, probabilities: Path | None = None) -> list[dict]:
     """Measure the jobs, appending each entry to the bank as it is made (so a stopped rebuild
-    resumes with --resume); the bank is rewritten sorted at the end. Smoke runs write nothing."""
+    resumes with --resume); the bank is rewritten sorted at the end, with every entry it held
+    that was not measured again. Smoke runs write nothing."""
     smoke = todo == jobs(True)
     done: dict[tuple, dict] = {}
     if resume and BANK_PATH.exists():
         for line in BANK_PATH.read_text().splitlines():
             entry = json.loads(line)
-            done[(entry["dataset"], entry["n"], entry["rate"], entry["seed"], "scores" in entry)] = entry
-    missing = [job for job in todo if job not in done]
+            done[_key(entry)] = entry
+    missing = [job for job in todo if job not in done or not is_current(done[job])]
     random.Random(0).shuffle(missing)  # mixed sizes, so the pool's two workers finish together
     sink = None if smoke else BANK_PATH.open("a" if resume else "w")
+    measure_one = partial(one_curve, probabilities=probabilities)
     try:
         if processes > 1 and len(missing) > 1:
             # spawn, not fork: a forked child of a process whose OpenMP runtime is up deadlocks.
             with get_context("spawn").Pool(processes) as pool:
-                results = pool.imap_unordered(one_curve, missing, chunksize=1)
+                results = pool.imap_unordered(measure_one, missing, chunksize=1)
                 made = [_keep(entry, sink) for entry in results]
         else:
-            made = [_keep(one_curve(job), sink) for job in missing]
+            made = [_keep(measure_one(job), sink) for job in missing]
     finally:
         if sink:
             sink.close()
-    curves = [c for c in made if c] + [done[job] for job in todo if job in done]
-    curves.sort(key=lambda c: (c["dataset"], c["n"], c["rate"], c["seed"], "scores" in c))
+    if not smoke:
+        # Read the bank again: another build (--select) may have appended entries since.
+        done |= {_key(e): e for e in map(json.loads, BANK_PATH.read_text().splitlines()) if is_current(e)}
+    for entry in made:
+        if entry:
+            done[_key(entry)] = entry
+    curves = sorted(done.values(), key=lambda c: (c["dataset"], c["n"], c["rate"], c["seed"], "scores" in c))
     if not smoke:
         BANK_PATH.write_text("".join(json.dumps(c) + "\n" for c in curves))
+    return [c for c in made if c] if smoke else curves
+
+
+def renoise(curves: list[dict], probabilities: Path | None) -> list[dict]:
+    """The bank with every entry's label-noise features computed again (after label_noise.noise_features
+    changed), from the out-of-fold probabilities kept in ``probabilities`` where they are."""
+    for entry in curves:
+        if entry.get("noise_features"):
+            again = measure(
+                entry["dataset"],
+                entry["n"],
+                entry["rate"],
+                entry["seed"],
+                with_curve=False,
+                probabilities=probabilities,
+            )
+            entry["noise_features"] = again["noise_features"] if again else None
+    BANK_PATH.write_text("".join(json.dumps(c) + "\n" for c in curves))
     return curves
 
 
@@ -289,12 +423,32 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true", help="recalibrate from the existing bank only")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--resume", action="store_true", help="keep the bank's entries, measure only the missing")
+    parser.add_argument(
+        "--select",
+        choices=("all", "noise", "r2"),
+        default="all",
+        help="measure only label-noise-only entries, or only R² curves (the rest of the bank is kept)",
+    )
+    parser.add_argument("--probabilities", type=Path, help="a folder keeping out-of-fold probabilities")
+    parser.add_argument("--sizes", type=int, nargs="+", help="measure only files of these sizes")
+    parser.add_argument("--renoise", action="store_true", help="recompute the bank's label-noise features")
     options = parser.parse_args()
     started = time.perf_counter()
-    if options.calibrate:
+    if options.calibrate or options.renoise:
         curves = [json.loads(line) for line in BANK_PATH.read_text().splitlines() if line]
+        if options.renoise:
+            curves = renoise(curves, options.probabilities)
     else:
-        curves = measure_all(jobs(options.smoke), processes=options.processes, resume=options.resume)
+        todo = jobs(options.smoke)
+        if options.select == "noise":
+            todo = [job for job in todo if not job[4]]
+        elif options.select == "r2":
+            todo = [job for job in todo if job[4] and not is_classification_source(job[0])]
+        if options.sizes:
+            todo = [job for job in todo if job[1] in options.sizes]
+        curves = measure_all(
+            todo, processes=options.processes, resume=options.resume, probabilities=options.probabilities
+        )
     print(f"{len(curves)} curves in {time.perf_counter() - started:.1f} s")
     if options.smoke:
         print(json.dumps(curves)[:2000])
@@ -308,6 +462,8 @@ def main() -> None:
             "seeds": sorted({c["seed"] for c in curves}),
             "bank": "bench/curve_bank.jsonl",
             "curves": len(curves),
+            "calibrated_on": f"curves whose actual score had {CALIBRATION_MIN_FRESH}+ fresh rows",
+            "probabilities": "out-of-fold probabilities, kept with --probabilities DIR for --renoise",
         },
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         **calibrate(curves),

@@ -87,6 +87,14 @@ def generated(kind: str, rows: int, seed: int) -> tuple[pl.DataFrame, str]:
     if maker == "moons":
         x, y = datasets.make_moons(rows, noise=spec["noise"], random_state=seed)
         x = np.hstack([x, np.random.default_rng(seed).normal(size=(rows, spec.get("extra", 0)))])
+    elif maker == "ordinal":
+        # A graded label (like a quality grade): a latent score, part of it unobserved, cut at its
+        # quantiles. The labels are exactly right, yet neighbouring grades overlap.
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=(rows, spec["features"]))
+        weights = rng.normal(size=spec["features"]) * (np.arange(spec["features"]) < spec["informative"])
+        latent = x @ weights / np.linalg.norm(weights) + spec["hidden"] * rng.normal(size=rows)
+        y = np.searchsorted(np.quantile(latent, np.linspace(0, 1, spec["classes"] + 1)[1:-1]), latent)
     elif maker == "hastie":
         x, y = datasets.make_hastie_10_2(rows, random_state=seed)
         y = (y > 0).astype(np.int64)
@@ -121,6 +129,8 @@ GENERATORS: dict[str, dict] = {
         "n_classes": 3,
         "class_sep": 0.7,
     },
+    "ordinal_5grade": {"maker": "ordinal", "features": 8, "informative": 5, "hidden": 0.3, "classes": 5},
+    "ordinal_4grade": {"maker": "ordinal", "features": 6, "informative": 3, "hidden": 0.5, "classes": 4},
     "cls_mid": {"maker": "classification", "n_features": 20, "n_informative": 8, "class_sep": 1.0},
     "moons_noisy": {"maker": "moons", "noise": 0.45, "extra": 3},
     "hastie": {"maker": "hastie"},

@@ -8,7 +8,11 @@
   2))`` of the text column alone. Metric: accuracy.
 
 A target is a class label when it is text/boolean, an integer with at most 20 distinct values or a
-float with at most 10 (the rule of checks/labels.py); otherwise it is a regression target.
+float with at most 10 (the rule of checks/labels.py), unless it looks like a count: whole numbers
+of which at least COUNT_SINGLETONS values, and at least COUNT_SINGLETON_SHARE of its distinct
+values, are seen once. That is a count's long tail (a 200-row sample of doctor visits has 14
+distinct values, three of them once); a class label's classes each hold several rows (and the
+prediction needs 8+ per class anyway). Otherwise it is a regression target.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import polars as pl
 
 MAX_INTEGER_CLASSES = 20
 MAX_FLOAT_CLASSES = 10
+COUNT_SINGLETONS = 2
+COUNT_SINGLETON_SHARE = 0.1
 
 MODEL_NAMES = {
     "tabular-classification": "HistGradientBoostingClassifier(random_state=0)",
@@ -31,11 +37,24 @@ MODEL_NAMES = {
 
 def is_classification_target(series: pl.Series) -> bool:
     values = series.drop_nulls()
-    if values.dtype.is_integer():
-        return values.n_unique() <= MAX_INTEGER_CLASSES
     if values.dtype.is_float():
-        return values.n_unique() <= MAX_FLOAT_CLASSES
-    return True
+        values = values.filter(values.is_not_nan())
+    if values.dtype.is_integer():
+        limit = MAX_INTEGER_CLASSES
+    elif values.dtype.is_float():
+        limit = MAX_FLOAT_CLASSES
+    else:
+        return True
+    return values.n_unique() <= limit and not looks_like_count(values)
+
+
+def looks_like_count(values: pl.Series) -> bool:
+    """Whole numbers with a tail of values seen once (see the module docstring)."""
+    if values.dtype.is_float() and not bool((values == values.round()).all()):
+        return False
+    counts = values.value_counts()["count"]
+    singletons = int((counts == 1).sum())
+    return singletons >= COUNT_SINGLETONS and singletons >= COUNT_SINGLETON_SHARE * counts.len()
 
 
 @dataclass

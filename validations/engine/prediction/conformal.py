@@ -1,13 +1,15 @@
 """Split-conformal intervals scaled by each curve's own uncertainty, per metric and file-size band.
 
 On a calibration bank of learning curves with known outcomes, the nonconformity score of a curve is
-|actual - expected| / max(spread, floor): the miss measured in that curve's own standard deviations
-(bootstrap spread of the extrapolation combined with the standard error of the largest size).
+|actual - expected| / max(scale, floor): the miss measured in that curve's own standard deviations
+(predict.interval_scale: the metric's sampling error on the file's rows, the standard error of the
+largest size, and a calibrated share of the bootstrap spread of the extrapolation).
 The ceil((m + 1)(1 - alpha))-th smallest of the m scores is q, and a new curve's interval is
-expected ± q·max(spread, floor) — covering 1 - alpha of exchangeable new curves. Accuracy and R²,
-and small, middling and large files, miss by different multiples of their spread, so each metric
-and size band has its own q. The constants (q and floor per band, the point estimate's shares per
-metric) live in calibration.json, made by bench/build_curve_bank.py from bench/curve_bank.jsonl.
+expected ± q·max(scale, floor) — covering 1 - alpha of exchangeable new curves. Accuracy and R²,
+and small, middling and large files, miss by different multiples of their scale, so each metric
+and size band has its own q. The constants (q and floor per band, the point estimate's shares and
+the spread's weight per metric) live in calibration.json, made by bench/build_curve_bank.py from
+bench/curve_bank.jsonl.
 """
 
 from __future__ import annotations
@@ -61,4 +63,5 @@ def constants_for(metric: str, rows: int) -> dict[str, float]:
         "floor": float(band["floor"]),
         "blend": float(table["blend"]),
         "local": float(table["local"]),
+        "spread_weight": float(table.get("spread_weight", 1.0)),
     }

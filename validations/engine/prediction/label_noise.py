@@ -3,10 +3,13 @@
 Classification: 5-fold stratified out-of-fold class probabilities from the baseline learner
 (baselines.py). Confident learning (cleanlab, Northcutt et al. 2021) alone reads genuine class
 overlap as noise (13% on a clean but ambiguous table), so the noise fraction is a linear
-correction of four summaries of the probabilities (``noise_features``: cleanlab's 1 - trace of the
-estimated joint, the plain disagreement, the disagreement a calibrated model expects from overlap,
-and the disagreement among the most confident rows), with coefficients fitted on the curve bank's
-clean-overlapping and noise-injected files (calibration.json, bench/build_curve_bank.py). The 90%
+correction of summaries of the probabilities (``noise_features``). Which summaries enter, and
+their coefficients per file-size band, are fitted on the curve bank's clean (separable,
+overlapping, graded) and noise-injected files, chosen by leave-one-source-out error
+(calibration.json, bench/build_curve_bank.py). The committed fit uses the disagreement among the
+most confident rows and ``uniform_floor``: the rate of labels spread evenly over the other classes
+that a temperature (the model's over- or under-confidence, where overlap shows) cannot explain.
+Overlap, even between neighbouring grades, is not spread evenly, so it reads as little noise. The 90%
 interval is the 5th-95th percentile over bootstrap resamples of the rows (probabilities held
 fixed, so it shows sampling spread, not model error). ``find_label_issues`` (prune by noise rate)
 ranks the suspect rows, least self-confident first, and the list is cut to the estimated number of
@@ -21,6 +24,7 @@ MIN_HEADROOM_SHARE): its disagreements with the labels would be its own errors, 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +48,7 @@ SEED = 0
 BOOTSTRAPS = 100
 RESIDUAL_Z = 4.0
 MIN_HEADROOM_SHARE = 0.25
+MAX_FLOOR = 0.5
 WARNING_FRACTION = 0.1
 TOP_PAIRS = 5
 
@@ -72,8 +77,15 @@ def out_of_fold_predictions(features: Features, x: Any, y: np.ndarray) -> np.nda
     return predicted
 
 
-def noise_features(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
-    """Summaries of the out-of-fold probabilities that the calibrated estimate is made from.
+def noise_features(
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    names: tuple[str, ...] | None = None,
+    floor_start: tuple[float, float] | None = None,
+) -> dict[str, float]:
+    """Summaries of the out-of-fold probabilities that the calibrated estimate is made from (all of
+    FEATURES, or only ``names``; ``floor_start`` starts uniform_floor's fit, as a bootstrap does
+    from the whole file's).
 
     - confident_learning: 1 - trace of cleanlab's estimated joint (reads class overlap as noise too)
     - disagreement: share of rows whose label is not the model's most probable class
@@ -81,23 +93,96 @@ def noise_features(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, f
       overlap alone, with no label wrong
     - confident_disagreement: disagreement among the most confident third of the rows, where
       overlap is least and wrong labels show most plainly
+    - far_disagreement: among the most confident third, the share of rows whose label is not even
+      the model's second choice, times (K - 1)/(K - 2): a label flipped to a random other class lands
+      beyond the runner-up (K - 2)/(K - 1) of the time, while neighbouring classes that overlap
+      (grades) leave the label the runner-up. With two classes, the confident disagreement.
+    - uniform_floor: r of the maximum-likelihood fit of the labels by (1 - r)·s + r·(1 - s)/(K - 1),
+      s = softmax(log p / T): the temperature T absorbs the model's general over- or
+      under-confidence (where overlap shows), r the share of labels spread evenly over all other
+      classes, even far from any boundary
     """
-    from cleanlab.count import estimate_joint
-
+    wanted = FEATURES if names is None else names
     top = probabilities.max(axis=1)
     wrong = probabilities.argmax(axis=1) != labels
     confident = top >= np.quantile(top, 2 / 3)
-    return {
-        "confident_learning": float(max(0.0, 1.0 - np.trace(estimate_joint(labels, probabilities)))),
-        "disagreement": float(np.mean(wrong)),
-        "expected_error": float(np.mean(1.0 - top)),
-        "confident_disagreement": float(np.mean(wrong[confident])),
-    }
+    out: dict[str, float] = {}
+    if "confident_learning" in wanted:
+        from cleanlab.count import estimate_joint
+
+        out["confident_learning"] = float(max(0.0, 1.0 - np.trace(estimate_joint(labels, probabilities))))
+    if "disagreement" in wanted:
+        out["disagreement"] = float(np.mean(wrong))
+    if "expected_error" in wanted:
+        out["expected_error"] = float(np.mean(1.0 - top))
+    if "confident_disagreement" in wanted:
+        out["confident_disagreement"] = float(np.mean(wrong[confident]))
+    if "far_disagreement" in wanted:
+        out["far_disagreement"] = _far_disagreement(labels, probabilities, confident)
+    if "uniform_floor" in wanted:
+        out["uniform_floor"] = floor_fit(labels, probabilities, floor_start)[1]
+    return out
+
+
+def _far_disagreement(labels: np.ndarray, probabilities: np.ndarray, confident: np.ndarray) -> float:
+    classes = probabilities.shape[1]
+    given = probabilities[np.arange(len(labels)), labels]
+    rank = (probabilities > given[:, None]).sum(axis=1)  # classes the model prefers to the label
+    if classes < 3:
+        return float(np.mean(rank[confident] >= 1))
+    return float(np.mean(rank[confident] >= 2)) * (classes - 1) / (classes - 2)
+
+
+def uniform_floor(labels: np.ndarray, probabilities: np.ndarray) -> float:
+    """The uniform flip rate r of the temperature-and-floor likelihood fit (see noise_features)."""
+    return floor_fit(labels, probabilities)[1]
+
+
+def floor_fit(
+    labels: np.ndarray, probabilities: np.ndarray, start: tuple[float, float] | None = None
+) -> tuple[float, float]:
+    """(log T, r) of the likelihood fit, over (log T, r) with the analytic gradient, r within
+    [0, MAX_FLOOR]; from ``start`` alone when given, else from two starts."""
+    from scipy.optimize import minimize
+
+    rows, classes = probabilities.shape
+    logits = np.log(np.clip(probabilities, 1e-6, 1.0))
+    given_logit = logits[np.arange(rows), labels]
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        temperature = math.exp(float(np.clip(theta[0], -5.0, 5.0)))
+        rate = float(theta[1])
+        scaled = logits / temperature
+        scaled -= scaled.max(axis=1, keepdims=True)
+        soft = np.exp(scaled)
+        soft /= soft.sum(axis=1, keepdims=True)
+        given = soft[np.arange(rows), labels]
+        slope = 1.0 - rate * classes / (classes - 1)
+        likelihood = given * slope + rate / (classes - 1) + 1e-12
+        d_given = given * ((soft * logits).sum(axis=1) - given_logit) / temperature  # d given / d log T
+        d_rate = (1.0 - given * classes) / (classes - 1)  # d likelihood / d r
+        gradient = np.array([-np.mean(slope * d_given / likelihood), -np.mean(d_rate / likelihood)])
+        return -float(np.mean(np.log(likelihood))), gradient
+
+    best = None
+    for guess in (start,) if start else ((0.0, 0.05), (0.5, 0.25)):
+        result = minimize(loss, np.array(guess), jac=True, method="L-BFGS-B", bounds=[(-5.0, 5.0), (0.0, MAX_FLOOR)])
+        if best is None or result.fun < best.fun:
+            best = result
+    assert best is not None
+    return float(best.x[0]), float(best.x[1])
 
 
 def calibrated_fraction(features: dict[str, float], rows: int) -> float:
     """The noise fraction: a linear correction of the features, fitted on the curve bank (clean
     overlapping tables and injected noise) per file-size band (calibration.json), clipped to [0, 0.5]."""
+    coefficients = coefficients_for(rows)
+    value = coefficients["intercept"] + sum(c * features[name] for name, c in coefficients.items() if name in FEATURES)
+    return float(min(0.5, max(0.0, value)))
+
+
+def coefficients_for(rows: int) -> dict[str, float]:
+    """The size band's intercept and non-zero feature coefficients (calibration.json)."""
     from validations.engine.prediction.conformal import calibration
 
     bands = calibration()["label_noise"]["bands"]
@@ -105,11 +190,17 @@ def calibrated_fraction(features: dict[str, float], rows: int) -> float:
     for band in bands:
         if rows >= band["min_rows"]:
             coefficients = band["coefficients"]
-    value = coefficients["intercept"] + sum(coefficients[name] * features[name] for name in FEATURES)
-    return float(min(0.5, max(0.0, value)))
+    return {name: value for name, value in coefficients.items() if name == "intercept" or value != 0.0}
 
 
-FEATURES = ("confident_learning", "disagreement", "expected_error", "confident_disagreement")
+FEATURES = (
+    "confident_learning",
+    "disagreement",
+    "expected_error",
+    "confident_disagreement",
+    "far_disagreement",
+    "uniform_floor",
+)
 
 
 def noise_from_probabilities(
@@ -120,16 +211,18 @@ def noise_from_probabilities(
     from cleanlab.filter import find_label_issues
 
     joint = estimate_joint(labels, probabilities)
-    features = noise_features(labels, probabilities)
+    start = floor_fit(labels, probabilities)
+    features = noise_features(labels, probabilities, floor_start=start)
     fraction = calibrated_fraction(features, len(labels))
     rng = np.random.default_rng(SEED)
+    used = tuple(name for name in coefficients_for(len(labels)) if name in FEATURES)
     draws = []
     classes = probabilities.shape[1]
     for _ in range(BOOTSTRAPS):
         pick = rng.integers(0, len(labels), len(labels))
         if len(np.unique(labels[pick])) < classes:
             continue
-        draws.append(calibrated_fraction(noise_features(labels[pick], probabilities[pick]), len(labels)))
+        draws.append(calibrated_fraction(noise_features(labels[pick], probabilities[pick], used, start), len(labels)))
     low, high = np.percentile(draws, [5, 95]) if draws else (fraction, fraction)
     suspects = find_label_issues(
         labels, probabilities, filter_by="prune_by_noise_rate", return_indices_ranked_by="self_confidence", n_jobs=1

@@ -4,16 +4,18 @@ Protocol (``predict_outcome``):
 1. Learning curve: each split (a fold of repeated K-fold on small files; a random held-out sample
    of at most TEST_CAP rows on large ones) trains the baseline on nested random subsets of the
    training part at SIZES geometric sizes up to the largest, and scores each on the split's test
-   rows. Files too large for the time budget are subsampled for the curve (``subsampled``).
+   rows (R² over the splits' common total sum of squares, so that the mean is the pooled R²: see
+   ``pooled_r2``). Files too large for the time budget are subsampled for the curve (``subsampled``).
 2. Curve families (curves.py) are fitted to the mean score per size; the one that best predicts the
    largest size from the others is extrapolated to the file's size, 2x and 10x. The expected value
    is the largest size's mean plus calibrated shares of two estimates of the gain from there to the
    file's size: the chosen curve's, and a straight line in log n through the three largest sizes
    (``point_estimate``; the shares are fitted on the curve bank).
-3. Interval: expected ± q·max(scale, floor), where scale combines the standard deviation of the
-   extrapolation over bootstrap resamples of the splits with the standard error of the largest
-   size's mean, and (q, floor) come from split-conformal calibration on a bank of learning curves
-   of real and generated tables, per metric and file-size band (conformal.py, calibration.json).
+3. Interval: expected ± q·max(scale, floor), where scale combines the metric's sampling error on
+   the file's rows, the standard error of the largest size's mean and a calibrated share of the
+   standard deviation of the extrapolation over bootstrap resamples of the splits
+   (``interval_scale``), and (q, floor) come from split-conformal calibration on a bank of learning
+   curves of real and generated tables, per metric and file-size band (conformal.py, calibration.json).
 4. Ceiling: with an estimated label-noise fraction f (classification), no model can agree with
    fresh labels more often than about 1 - f, so expected and the interval are capped there.
 """
@@ -175,7 +177,25 @@ def measure_curve(
         if time.perf_counter() - started > 1.5 * time_budget_s and i >= 1:
             scores = scores[: i + 1]
             break
+    if not features.is_classification:
+        scores = pooled_r2(scores, [y[test] for _, test in splits[: len(scores)]], float(np.mean(y)))
     return {"sizes": sizes, "scores": scores, "subsampled": subsampled}
+
+
+def pooled_r2(squared_errors: np.ndarray, tests: list[np.ndarray], centre: float) -> np.ndarray:
+    """Per-split scores (splits x sizes) whose mean is the pooled R² of the splits, 1 - ΣSSE / ΣSST
+    (SST about the file's mean): the cross-validated R² of the whole file.
+
+    Each split's own R² (1 - SSE_i / SST_i) is biased low on a heavy-tailed target: a test part
+    without the rare large values has a small SST that its errors are divided by. Split i's score is
+    the ratio's linearisation, 1 - R - (SSE_i - R·SST_i) / mean(SST) with R = ΣSSE / ΣSST, so the
+    spread over the splits is that of the ratio: a split holding an extreme value raises its SSE and
+    its SST together and moves the score little.
+    """
+    totals = np.array([np.sum((t - centre) ** 2) for t in tests], dtype=np.float64)[:, None]
+    mean_total = max(float(np.mean(totals)), 1e-300)
+    ratio = np.nansum(squared_errors, axis=0) / max(float(np.sum(totals)), 1e-300)
+    return 1.0 - ratio - (squared_errors - ratio * totals) / mean_total
 
 
 def _splits(rows: int, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -198,11 +218,14 @@ def _splits(rows: int, rng: np.random.Generator) -> list[tuple[np.ndarray, np.nd
 
 
 def _fit_score(features: Features, x: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> float:
+    """Accuracy on the test rows, or (regression) their sum of squared errors, pooled by pooled_r2."""
     y_train = y[train]
     if features.is_classification and len(set(y_train.tolist())) < 2:
         return float(np.mean(y[test] == y_train[0]))
     model = make_model(features.kind)
     model.fit(take(x, train), y_train)
+    if not features.is_classification:
+        return float(np.sum((y[test] - model.predict(take(x, test))) ** 2))
     return score(features, model, take(x, test), y[test])
 
 
@@ -212,7 +235,7 @@ def extrapolate(curve: dict[str, Any], *, rows: int, metric: str) -> dict[str, A
     fit = parts["fit"]
     constants = conformal.constants_for(metric, rows)
     expected = point_estimate(parts, blend=constants["blend"], local=constants["local"])
-    scale = interval_scale(parts)
+    scale = interval_scale(parts, metric=metric, rows=rows, spread_weight=constants["spread_weight"])
     low, high = conformal.interval(expected, scale, q=constants["q"], floor=constants["floor"])
     sizes, scores = curve["sizes"], curve["scores"]
     targets = {"full": rows, "double": 2 * rows, "tenfold": 10 * rows}
@@ -277,10 +300,27 @@ def point_estimate(parts: dict[str, Any], *, blend: float, local: float) -> floa
     return min(1.0, parts["last"] + gain)
 
 
-def interval_scale(parts: dict[str, Any]) -> float:
-    """The curve's own uncertainty: bootstrap spread of the extrapolation and the largest size's
-    standard error, combined as independent."""
-    return math.hypot(parts["spread"], parts["standard_error"])
+def interval_scale(parts: dict[str, Any], *, metric: str, rows: int, spread_weight: float) -> float:
+    """The curve's own uncertainty, its parts combined as independent: the sampling error of the
+    metric measured on ``rows`` test rows (``sampling_error``), the standard error of the largest
+    size's mean over the splits, and the bootstrap spread of the extrapolation times
+    ``spread_weight`` (calibrated on the bank: the share of it that narrows the intervals there).
+
+    The sampling term makes the conformal scores comparable across files: a 200-row file's
+    cross-validated accuracy of 0.7 is uncertain by about 3 points whatever its curve looks like,
+    one of 0.99 by under 1."""
+    return math.hypot(
+        sampling_error(metric, parts["last"], rows), parts["standard_error"], spread_weight * parts["spread"]
+    )
+
+
+def sampling_error(metric: str, value: float, rows: int) -> float:
+    """Binomial standard error of an accuracy over ``rows`` test rows. R² has no closed form that
+    holds on heavy-tailed targets; its spread over the splits, the standard error, stands for it."""
+    if metric != "accuracy":
+        return 0.0
+    clipped = min(1.0, max(0.0, value))
+    return math.sqrt(clipped * (1.0 - clipped) / max(1, rows))
 
 
 def _bootstrap_spread(best: Fit, sizes: np.ndarray, scores: np.ndarray, rows: int) -> float:

@@ -11,13 +11,15 @@ import pytest
 
 from bench.real_data import HELD_OUT
 from validations.engine.prediction import conformal, curves, predict
-from validations.engine.prediction.baselines import MODEL_NAMES, plan_features
+from validations.engine.prediction.baselines import MODEL_NAMES, is_classification_target, plan_features
 from validations.engine.prediction.holdout import measure_on_holdout
 from validations.engine.prediction.label_noise import (
     FEATURES,
     calibrated_fraction,
     estimate,
+    noise_features,
     noise_from_probabilities,
+    uniform_floor,
 )
 from validations.engine.prediction.predict import (
     apply_ceiling,
@@ -25,6 +27,7 @@ from validations.engine.prediction.predict import (
     extrapolate,
     interval_scale,
     point_estimate,
+    sampling_error,
 )
 from validations.engine.prediction.terms import default_coverage_credits, propose_terms
 
@@ -111,7 +114,14 @@ def test_constants_come_from_the_metric_and_size_band(monkeypatch: pytest.Monkey
     monkeypatch.setattr(conformal, "calibration", lambda: table)
     assert conformal.constants_for("accuracy", 200)["q"] == 3.0
     assert conformal.constants_for("accuracy", 500)["q"] == 2.0
-    assert conformal.constants_for("accuracy", 100_000) == {"q": 1.5, "floor": 0.005, "blend": 0.5, "local": 1.0}
+    # A table without a spread weight (made before it was calibrated) keeps the whole spread.
+    assert conformal.constants_for("accuracy", 100_000) == {
+        "q": 1.5,
+        "floor": 0.005,
+        "blend": 0.5,
+        "local": 1.0,
+        "spread_weight": 1.0,
+    }
     assert conformal.constants_for("r2", 100_000)["q"] == 4.0
 
 
@@ -120,7 +130,39 @@ def test_point_estimate_adds_the_calibrated_shares_of_both_gains() -> None:
     assert point_estimate(parts, blend=0.0, local=0.0) == pytest.approx(0.8)
     assert point_estimate(parts, blend=0.5, local=1.0) == pytest.approx(0.84)
     assert point_estimate({**parts, "local_gain": 0.5}, blend=0.0, local=1.0) == 1.0
-    assert interval_scale({"spread": 0.03, "standard_error": 0.04}) == pytest.approx(0.05)
+
+
+def test_interval_scale_combines_sampling_error_standard_error_and_weighted_spread() -> None:
+    parts = {"last": 0.8, "spread": 0.06, "standard_error": 0.04}
+    sampling = math.sqrt(0.8 * 0.2 / 400)  # 0.02
+    assert sampling_error("accuracy", 0.8, 400) == pytest.approx(sampling)
+    assert interval_scale(parts, metric="accuracy", rows=400, spread_weight=0.0) == pytest.approx(
+        math.hypot(sampling, 0.04)
+    )
+    assert interval_scale(parts, metric="accuracy", rows=400, spread_weight=0.5) == pytest.approx(
+        math.hypot(sampling, 0.04, 0.03)
+    )
+    assert sampling_error("accuracy", 1.0, 400) == 0.0
+    assert sampling_error("r2", 0.75, 200) == 0.0  # the standard error over the splits stands for it
+
+
+def test_pooled_r2_splits_average_to_the_r2_of_all_test_rows() -> None:
+    rng = np.random.default_rng(3)
+    y = np.concatenate([rng.poisson(1.0, 195).astype(float), [40.0, 55.0, 30.0, 60.0, 45.0]])  # a count's tail
+    rng.shuffle(y)
+    predicted = y + rng.normal(0, 2.0, len(y))
+    folds = np.array_split(np.arange(len(y)), 5)
+    squared = np.array([[np.sum((y[f] - predicted[f]) ** 2)] for f in folds])
+    scores = predict.pooled_r2(squared, [y[f] for f in folds], float(np.mean(y)))
+    pooled = 1 - np.sum((y - predicted) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert scores.shape == (5, 1) and float(np.mean(scores)) == pytest.approx(pooled)
+    per_fold = [1 - squared[i, 0] / np.sum((y[f] - y[f].mean()) ** 2) for i, f in enumerate(folds)]
+    assert float(np.mean(per_fold)) < pooled  # the per-fold mean is biased low on a heavy tail
+    # A split whose SSE and SST are both twice the others' scores like them (the ratio's linearisation).
+    even = predict.pooled_r2(
+        np.array([[1.0], [1.0], [2.0]]), [np.array([1.0]), np.array([-1.0]), np.array([math.sqrt(2)])], 0
+    )
+    assert np.allclose(even, 0.0)
 
 
 def test_curve_parts_measure_the_local_slope_of_the_largest_sizes() -> None:
@@ -134,7 +176,7 @@ def test_curve_parts_measure_the_local_slope_of_the_largest_sizes() -> None:
 
 
 def test_bank_calibration_fits_the_shares_and_a_quantile_per_size_band(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench.build_curve_bank import calibrate
+    from bench.build_curve_bank import POOLED_R2_VERSION, calibrate
 
     monkeypatch.setattr(predict, "BOOTSTRAPS", 4)
     rng = np.random.default_rng(7)
@@ -155,17 +197,29 @@ def test_bank_calibration_fits_the_shares_and_a_quantile_per_size_band(monkeypat
                 "sizes": sizes,
                 "scores": scores.tolist(),
                 "actual": float(base[-1] + rng.normal(0, noise)),
+                "n_fresh": 20_000,
                 "noise_features": {f: rate + rng.normal(0, 0.01) for f in FEATURES},
             }
         )
-    bank.append({**bank[0], "metric": "r2"})
+    bank.append({**bank[0], "metric": "r2", "pooled_r2": POOLED_R2_VERSION})
+    bank.append({**bank[0], "metric": "r2", "noise_features": None})  # measured before R² was pooled: left out
     result = calibrate(bank)
+    assert result["metrics"]["r2"]["curves"] == 1
     bands = result["metrics"]["accuracy"]["bands"]
     assert [b["curves"] for b in bands] == [12, 12, 12]
     assert all(0 < b["q"] < 10 and b["pooled"] for b in bands)  # 12 curves a band: too few for its own q
     noise = result["label_noise"]
     assert noise["files"] == 37 and [b["files"] for b in noise["bands"]] == [13, 12, 12]
     assert all(b["bank_mae_points"] < 2 for b in noise["bands"])
+
+
+def test_bank_measures_again_only_r2_curves_made_before_pooling() -> None:
+    from bench.build_curve_bank import POOLED_R2_VERSION, is_current
+
+    curve = {"metric": "r2", "scores": [[0.5]]}
+    assert not is_current(curve) and not is_current({**curve, "pooled_r2": True})
+    assert is_current({**curve, "pooled_r2": POOLED_R2_VERSION})
+    assert is_current({"metric": "accuracy", "scores": [[0.5]]}) and is_current({"metric": "r2"})
 
 
 def test_extrapolation_reports_curve_interval_and_targets() -> None:
@@ -250,6 +304,41 @@ def test_noise_fraction_applies_the_committed_coefficients(monkeypatch: pytest.M
     assert len(result["suspects"]) == round(result["estimated_fraction"] * 120)
 
 
+def _graded(rows: int, rate: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Labels drawn from calibrated probabilities that spread over neighbouring grades (clean but
+    ambiguous), then ``rate`` of them flipped to a random other grade."""
+    rng = np.random.default_rng(seed)
+    centre = rng.uniform(0, 4, rows)
+    probabilities = np.exp(-((np.arange(5)[None, :] - centre[:, None]) ** 2) / 0.5)
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    labels = np.array([rng.choice(5, p=p) for p in probabilities])
+    flipped = rng.choice(rows, int(rate * rows), replace=False)
+    labels[flipped] = (labels[flipped] + rng.integers(1, 5, len(flipped))) % 5
+    return labels, probabilities
+
+
+def test_uniform_floor_reads_flipped_labels_but_not_overlapping_grades() -> None:
+    clean, probabilities = _graded(3_000, 0.0, seed=1)
+    noisy, _ = _graded(3_000, 0.2, seed=1)
+    assert uniform_floor(clean, probabilities) < 0.02
+    assert uniform_floor(noisy, probabilities) == pytest.approx(0.2, abs=0.04)
+    clean_features, noisy_features = noise_features(clean, probabilities), noise_features(noisy, probabilities)
+    # Overlapping grades: the label is mostly the runner-up, so far disagreement reads much less of it.
+    assert clean_features["far_disagreement"] < 0.1 < 0.2 < clean_features["confident_disagreement"]
+    assert noisy_features["far_disagreement"] - clean_features["far_disagreement"] == pytest.approx(0.2, abs=0.03)
+
+
+def test_far_disagreement_leaves_out_the_runner_up() -> None:
+    probabilities = np.tile([0.7, 0.2, 0.06, 0.04], (90, 1))
+    labels = np.zeros(90, dtype=np.int64)
+    labels[:9] = 1  # the runner-up: overlap, not counted
+    labels[9:12] = 3  # beyond it: counted, times (K - 1) / (K - 2) = 3 / 2
+    features = noise_features(labels, probabilities, ("far_disagreement", "confident_disagreement"))
+    assert set(features) == {"far_disagreement", "confident_disagreement"}
+    assert features["far_disagreement"] == pytest.approx(3 / 90 * 1.5)
+    assert features["confident_disagreement"] == pytest.approx(12 / 90)
+
+
 def test_confident_learning_names_the_confused_pair() -> None:
     labels = np.array([0] * 50 + [1] * 50)
     probabilities = np.tile([0.95, 0.05], (100, 1))
@@ -267,6 +356,16 @@ def test_regression_targets_get_residual_suspects() -> None:
     y[[7, 70, 170]] += 60
     result = estimate(pl.DataFrame({"x": x, "y": y}), target="y")
     assert result["task"] == "regression" and set(result["suspects"][:3].tolist()) == {7, 70, 170}
+
+
+def test_count_targets_are_regression_even_with_few_distinct_values() -> None:
+    visits = pl.Series("visits", [0] * 90 + [1] * 50 + [2] * 30 + [3] * 15 + [4] * 8 + [5, 6, 9, 13, 22, 7, 7])
+    assert not is_classification_target(visits)  # 11 values, 4 of them seen once: a count's tail
+    digits = pl.Series("digit", np.arange(200) % 10)
+    assert is_classification_target(digits)
+    assert is_classification_target(pl.Series("vote", [0.0, 1.0] * 50 + [1.0]))
+    assert is_classification_target(pl.Series("grade", [1, 1, 2, 2, 3, 3, 4, 4, 5]))  # one value once only
+    assert not is_classification_target(pl.Series("price", np.linspace(1, 2, 50)))
 
 
 def test_baseline_plan_follows_the_documented_learners() -> None:
