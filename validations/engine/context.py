@@ -14,7 +14,7 @@ from validations.engine.io import Table
 # A string column is taken as the text column when its values average at least this many words.
 TEXT_MIN_MEAN_WORDS = 5.0
 TEXT_MIN_MEAN_CHARS = 25.0
-# Names of the derived per-row columns (``derived_columns``).
+# Names of the derived per-row columns (``derived_stages``).
 WORDS = "__words:"
 SHARE = "__share:"
 PLAIN = "__plain:"
@@ -100,43 +100,90 @@ def likely_text(ctx: Context, name: str) -> bool:
     return (chars or 0.0) >= TEXT_MIN_MEAN_CHARS / 2
 
 
-def _word_and_space_counts(col: pl.Expr, odd: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """Per text: the number of words (runs of non-space) and of whitespace characters.
-
-    Regular spacing (single spaces between words, none at the ends, no tabs or line breaks) is the
-    common case, where a literal count of spaces gives both: the regex counts, ~3x slower, run only
-    on the ``odd`` texts (the masked column is null elsewhere, which costs nothing)."""
-    irregular = pl.when(odd).then(col)
-    spaces = col.str.count_matches(" ", literal=True)
-    non_empty = (col.str.len_bytes() > 0).cast(pl.UInt32)
-    words = pl.when(odd).then(irregular.str.count_matches(r"\S+")).otherwise(spaces + non_empty)
-    whitespace = pl.when(odd).then(irregular.str.count_matches(r"\s")).otherwise(spaces)
-    return words, whitespace
+# Names of the intermediate per-row columns of ``with_derived``.
+NOT_LETTERS = "__nl:"
+SPACES = "__sp:"
+ODD = "__odd:"
+# Where the sample's texts mostly hold nothing but letters and spaces, one regex scan finds the
+# texts that need a second (``_not_letters_by_exception``).
+EXCEPTION_MAX_SHARE = 0.5
 
 
-def derived_columns(ctx: Context) -> list[pl.Expr]:
+def _is_exceptional(col: pl.Expr) -> pl.Expr:
+    return col.str.contains(r"[^\p{L} ]")
+
+
+def _not_letters_by_exception(col: pl.Expr, name: str) -> list[list[pl.Expr]]:
+    """Texts of letters and spaces (most, predicted from the sample): one scan counts what is
+    neither a letter nor a space, and only the texts where it finds some are scanned again to tell
+    whitespace other than a space from the rest. Without such whitespace, irregular spacing is two
+    spaces in a row or a space at an end: literal searches."""
+    not_letter_or_space = col.str.count_matches(r"[^\p{L} ]").alias(NOT_LETTERS + name)
+    counted = pl.col(NOT_LETTERS + name)
+    other_space = pl.when(counted > 0).then(col).str.count_matches(r"[^\S ]").fill_null(0)
+    odd = (other_space > 0) | col.str.contains("  ", literal=True) | col.str.starts_with(" ") | col.str.ends_with(" ")
+    return [[not_letter_or_space], [(counted - other_space).alias(NOT_LETTERS + name), odd.alias(ODD + name)]]
+
+
+def _not_letters_directly(col: pl.Expr, name: str) -> list[list[pl.Expr]]:
+    """Texts with punctuation or digits (the usual prose): a count of what is neither a letter nor
+    whitespace, and one search for irregular spacing."""
+    odd = col.str.contains(r"\s\s|[^\S ]") | col.str.contains(r"^\s") | col.str.contains(r"\s$")
+    return [[col.str.count_matches(r"[^\p{L}\s]").alias(NOT_LETTERS + name), odd.alias(ODD + name)]]
+
+
+def _mostly_letters(ctx: Context, name: str) -> bool:
+    sample = ctx.sample
+    if sample is None or name not in sample.columns or sample.height == 0:
+        return False
+    share = sample.select(_is_exceptional(pl.col(name).cast(pl.String)).mean()).item()
+    return share is not None and share < EXCEPTION_MAX_SHARE
+
+
+def derived_stages(ctx: Context) -> list[list[pl.Expr]]:
     """Per-row measures of the possible text columns that aggregates and row values both read:
-    columns of the fused frame, so each regex runs once per row (Polars drops the ones no output
-    reads). Per name: ``WORDS`` words, ``SHARE`` the share of non-space characters that are not
-    letters (NaN when there are none), ``PLAIN`` true for ASCII letters and single inner spaces only
-    (text normalisation leaves such a text as it is, but for its case)."""
+    columns of the fused frame, in stages (a later one reads the columns of earlier ones, so each
+    regex runs once per row: a shared sub-expression is not always computed once), see
+    ``with_derived``. Per name: ``WORDS`` words, ``SHARE`` the share of non-space characters that
+    are not letters (NaN when there are none), ``PLAIN`` true for ASCII letters and single inner
+    spaces only (text normalisation leaves such a text as it is, but for its case).
+
+    Words and whitespace: regular spacing (single spaces between words, none at the ends, no tabs
+    or line breaks) is the common case, where a literal count of spaces gives both; the regex
+    counts, ~3x slower, run only on the ``ODD`` texts (a masked column is null elsewhere, which
+    costs nothing). Non-letters: counted either way below (the same counts), whichever the sample
+    says is cheaper. Counting the rare characters (non-letters), not every letter, makes ~5x fewer
+    regex matches."""
     names = text_candidates(ctx)
     if ctx.text_column in ctx.dtypes and ctx.text_column not in names:
         names.append(ctx.text_column)
-    exprs = []
+    stages: list[list[pl.Expr]] = [[], [], []]
     for name in names:
         col = pl.col(name).cast(pl.String)
-        odd = col.str.contains(r"\s\s|[^\S ]") | col.str.contains(r"^\s") | col.str.contains(r"\s$")
-        words, whitespace = _word_and_space_counts(col, odd)
-        # Count the rare characters (non-letters), not every letter: ~5x fewer regex matches.
-        non_letters = col.str.count_matches(r"[^\p{L}\s]")
+        counting = _not_letters_by_exception if _mostly_letters(ctx, name) else _not_letters_directly
+        for stage, exprs in zip(stages, counting(col, name), strict=False):
+            stage += exprs
+        stages[0].append(col.str.count_matches(" ", literal=True).alias(SPACES + name))
+        odd, spaces, non_letters = pl.col(ODD + name), pl.col(SPACES + name), pl.col(NOT_LETTERS + name)
+        irregular = pl.when(odd).then(col)
+        non_empty = (col.str.len_bytes() > 0).cast(pl.UInt32)
+        words = pl.when(odd).then(irregular.str.count_matches(r"\S+")).otherwise(spaces + non_empty)
+        whitespace = pl.when(odd).then(irregular.str.count_matches(r"\s")).otherwise(spaces)
         is_ascii = col.str.len_bytes() == col.str.len_chars()
-        exprs += [
+        stages[2] += [
             words.alias(WORDS + name),
             (non_letters / (col.str.len_chars() - whitespace)).alias(SHARE + name),
             (is_ascii & ~odd & (non_letters == 0)).alias(PLAIN + name),
         ]
-    return exprs
+    return [stage for stage in stages if stage]
+
+
+def with_derived(frame: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    """``frame`` with the derived per-row columns (``derived_stages``); Polars drops the ones no
+    output reads."""
+    for stage in derived_stages(ctx):
+        frame = frame.with_columns(stage)
+    return frame
 
 
 def words_mean(name: str) -> pl.Expr:

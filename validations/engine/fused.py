@@ -12,7 +12,7 @@ both, so the file is parsed once):
   (``ctx.row_values``, read back a column or a hash partition at a time); only the positions of the
   flagged rows come back into memory (``ctx.row_flags``).
 Per-row measures that aggregates and row values both need (word counts, the non-letter share of
-text columns: ``context.derived_columns``) are columns of the shared frame, computed once. A third
+text columns: ``context.with_derived``) are columns of the shared frame, computed once. A third
 output such as a group-by made Polars buffer the shared input (1.1 GB at 3M rows): avoid one.
 
 Dtypes come from the first ``SAMPLE_ROWS`` rows and are confirmed while reading, as inspection does
@@ -46,7 +46,7 @@ import numpy as np
 import polars as pl
 
 from validations.engine import inspection
-from validations.engine.context import RowValues, derived_columns, likely_text, predict_text_column
+from validations.engine.context import RowValues, likely_text, predict_text_column, with_derived
 from validations.engine.errors import EngineInputError
 from validations.engine.io import Table
 from validations.engine.schema import MISSING_TOKENS, MIXED_MIN_NUMERIC_SHARE, TextProfile, decide_dtype, text_exprs
@@ -98,8 +98,7 @@ def frame_of(ctx: Any, confirm: list[str] | None = None, exact: bool = True) -> 
         frame = table.typed(table.raw_lazy().with_columns(copies))
     else:
         frame = ctx.lazy()
-    derived = derived_columns(ctx)
-    return frame.with_columns(derived) if derived else frame
+    return with_derived(frame, ctx)
 
 
 def _summary_exprs(table: Table) -> list[pl.Expr]:

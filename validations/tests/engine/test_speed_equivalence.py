@@ -156,19 +156,51 @@ def test_outlier_scores_in_batches_equal_one_batch(tmp_path: Path, monkeypatch: 
     assert results[0]["columns"]["x"]["rows"] == [17, 400] and results[0]["columns"]["x"]["z"][0] > 3.5
 
 
-def test_word_and_space_counts_of_the_fused_read_equal_the_regex_counts() -> None:
-    from validations.engine.context import SHARE, WORDS, derived_columns
+@pytest.mark.parametrize("sample", [None, ["plain words only"] * 3], ids=["prose", "mostly-letters"])
+def test_word_and_space_counts_of_the_fused_read_equal_the_regex_counts(sample: list[str] | None) -> None:
+    from validations.engine.context import PLAIN, SHARE, WORDS, with_derived
 
     texts = ["", "  ", "a", " a", "a ", "a  b", "a\tb c", "a\u00a0b", "x\u2028y z", "one two three", "Ｔｈｅ ２", None]
-    ctx = type("Ctx", (), {"dtypes": {"t": "string"}, "target": None, "text_column": "t"})()
-    frame = pl.DataFrame({"t": texts}).with_columns(derived_columns(ctx))
+    texts += ["a, b", "a,\tb", "\t", "é ü", "x1 y"]
+    frame_sample = None if sample is None else pl.DataFrame({"t": sample})
+    ctx = type("Ctx", (), {"dtypes": {"t": "string"}, "target": None, "text_column": "t", "sample": frame_sample})()
+    frame = with_derived(pl.DataFrame({"t": texts}).lazy(), ctx).collect()
     col = pl.col("t")
     expected = pl.DataFrame({"t": texts}).select(
         col.str.count_matches(r"\S+").alias("words"),
         (col.str.count_matches(r"[^\p{L}\s]") / (col.str.len_chars() - col.str.count_matches(r"\s"))).alias("share"),
+        col.str.contains(r"^(?:[A-Za-z]+(?: [A-Za-z]+)*)?$").alias("plain"),
     )
     assert frame[WORDS + "t"].to_list() == expected["words"].to_list()
     assert frame[SHARE + "t"].fill_nan(None).to_list() == expected["share"].fill_nan(None).to_list()
+    assert frame[PLAIN + "t"].fill_null(False).to_list() == expected["plain"].fill_null(False).to_list()
+
+
+def test_row_hash_groups_rows_as_the_struct_hash_does() -> None:
+    from validations.engine.checks.duplicates import HASH_SEED, repeats_of, row_hash
+
+    nan = float("nan")
+    frame = pl.DataFrame(
+        {
+            "x": [0.0, -0.0, nan, nan, None, None, 1.0, 2.0, 1.0, 2.0],
+            "s": ["a", "a", "b", "b", None, "", "c", "d", "d", "c"],
+            "n": [1, 1, 2, 2, None, None, 3, 3, 3, 3],
+        }
+    )
+    names = [pl.col(c) for c in frame.columns]
+    ours = frame.select(row_hash(names).alias("h"))["h"].to_numpy()
+    struct = frame.select(pl.struct(names).hash(seed=HASH_SEED).alias("h"))["h"].to_numpy()
+    assert [a.tolist() for a in repeats_of(ours)] == [a.tolist() for a in repeats_of(struct)] == [[1, 3], [0, 2]]
+
+
+def test_damage_search_on_non_ascii_texts_only_equals_the_plain_search() -> None:
+    from validations.engine.checks.text_basics import MOJIBAKE, REPLACEMENT, damaged
+
+    texts = [None, "", "plain", "caf\u00e9", "cafÃ©", "itâ€™s", "x\ufffdy", "Â\u00a0", "ï»¿bom", "Ã"]
+    frame = pl.DataFrame({"t": texts})
+    ours = frame.select(damaged(pl.col("t")))["t"].to_list()
+    plain = frame.select(pl.col("t").str.contains(f"{REPLACEMENT}|{MOJIBAKE}").fill_null(False))["t"].to_list()
+    assert ours == plain == [False, False, False, False, True, True, True, True, True, False]
 
 
 def test_repeats_equal_a_first_seen_scan() -> None:
