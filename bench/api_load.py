@@ -6,9 +6,9 @@
 Needs PostgreSQL and Redis on localhost (DATABASE_HOST_URL, default postgres://postgres@127.0.0.1:5432;
 CACHE_URL, default redis://127.0.0.1:6379/0). It creates (or reuses) its own database, migrates it,
 seeds one account with a ready dataset and 60 succeeded validations, then, once per server
-configuration in `--threads` (1: 2 sync workers, the issue's reference; 4: 2 gthread workers with
-4 threads each, the production setting in README.md), starts gunicorn on 127.0.0.1 and a qcluster
-worker, and drives, one after another, with
+configuration in `--threads` (default 1: 2 sync workers, the issue's reference and the production
+setting in README.md; `--threads 1,4` adds 2 gthread workers with 4 threads each, for comparison),
+starts gunicorn on 127.0.0.1 and a qcluster worker, and drives, one after another, with
 `--clients` concurrent keep-nothing HTTP/1.1 clients (processes × threads, on loopback):
 
 - ours: GET /api/v1/validations?limit=50 (JWT, tier throttle, envelope, cursor pagination)
@@ -324,10 +324,10 @@ def main() -> None:
     parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk if installed")
     parser.add_argument(
         "--threads",
-        default="1,4",
-        help="server configurations to run, as threads per gunicorn worker (comma-separated): 1 = sync workers "
-        "(a new connection per request), more = gthread workers (keep-alive; a thread runs while another waits "
-        "on the database or Redis), the production setting (README)",
+        default="1",
+        help="server configurations to run, as threads per gunicorn worker (comma-separated, e.g. 1,4): "
+        "1 = sync workers (the issue's reference and the production setting in README.md), more = gthread "
+        "workers (keep-alive; a thread runs while another waits on the database or Redis)",
     )
     args = parser.parse_args()
     generator = ("wrk" if shutil.which("wrk") else "python") if args.generator == "auto" else args.generator
