@@ -18,6 +18,7 @@ from validations.engine.checks import CheckResult
 from validations.engine.context import Context
 from validations.engine.fused import follow_up
 from validations.engine.io import json_safe
+from validations.engine.prediction.baselines import COUNT_SINGLETON_SHARE, COUNT_SINGLETONS
 from validations.engine.report import fmt_count, issue, pct, verb
 
 # A numeric target with few values is a class label (0/1, star ratings); with more, a quantity
@@ -34,6 +35,19 @@ def is_classification(ctx: Context) -> bool:
         return True
     limit = {"integer": MAX_INTEGER_CLASSES, "float": MAX_FLOAT_CLASSES}.get(dtype, 0)
     return ctx.distinct(ctx.target) <= limit
+
+
+def looks_like_count(values: pl.Series, counts: pl.Series) -> bool:
+    """The prediction's rule (prediction/baselines.py: looks_like_count) on class counts: whole
+    numbers with a tail of values seen once are a count (doctor visits), not a class label."""
+    if values.dtype.is_float():
+        whole = values.is_not_nan() & (values == values.round())
+        if not bool(whole.all()):
+            return False
+    elif not values.dtype.is_integer():
+        return False
+    singletons = int((counts == 1).sum())
+    return singletons >= COUNT_SINGLETONS and singletons >= COUNT_SINGLETON_SHARE * len(counts)
 
 
 SAMPLE_CLASSES_MAX = 50
@@ -109,7 +123,7 @@ def run(ctx: Context) -> CheckResult:
                 fraction=missing / max(1, ctx.rows),
             )
         )
-    if not is_classification(ctx):
+    if not is_classification(ctx) or looks_like_count(labelled[target], labelled["count"]):
         payload["task"] = "regression"
         return payload, issues
     payload["task"] = "classification"

@@ -166,6 +166,24 @@ def test_column_sanity(tmp_path: Path) -> None:
     assert [i["column"] for i in issues_of(report, "columns", "warning")] == ["const"]
 
 
+@pytest.mark.parametrize("as_float", [False, True])
+def test_a_count_target_is_a_quantity_not_an_imbalanced_label(tmp_path: Path, as_float: bool) -> None:
+    # Doctor visits: 10 whole-number values (few enough to pass for classes), three of them seen once.
+    visits = [0] * 90 + [1] * 40 + [2] * 25 + [3] * 15 + [4] * 8 + [5] * 6 + [6] * 4 + [9, 12, 15]
+    rows = [[i % 5, float(v) if as_float else v] for i, v in enumerate(visits)]
+    report = validate(write(tmp_path, "c.csv", csv_text(["f", "visits"], rows)), target="visits")
+    assert report["checks"]["label_balance"]["task"] == "regression"
+    assert issues_of(report, "label_balance", "warning") == []
+
+
+def test_an_integer_label_whose_classes_all_repeat_stays_a_label(tmp_path: Path) -> None:
+    labels = [1] * 60 + [2] * 30 + [3] * 8 + [4] * 2
+    rows = [[i % 7, lab] for i, lab in enumerate(labels)]
+    report = validate(write(tmp_path, "k.csv", csv_text(["f", "y"], rows)), target="y")
+    balance = report["checks"]["label_balance"]
+    assert balance["task"] == "classification" and balance["classes"] == {"1": 60, "2": 30, "3": 8, "4": 2}
+
+
 def test_label_balance_flags_a_tiny_minority(tmp_path: Path) -> None:
     labels = ["a"] * 60 + ["b"] * 38 + ["c"] * 2
     rows = [[i % 7, lab] for i, lab in enumerate(labels)]
