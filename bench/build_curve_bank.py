@@ -29,7 +29,8 @@ Calibration (``calibrate``), per metric:
   of the bootstrap spread (predict.interval_scale); the share (SPREAD_WEIGHTS) is the one whose
   intervals are narrowest when each source's q comes from the other sources (leave one source out).
 Label noise, per file-size band: least-squares coefficients of the injected rate on the noise
-features (label_noise.py), fitted on files whose labels are clean (separable or overlapping) or
+features (label_noise.py), and on their squares and pairwise products when those lower the
+leave-one-source-out error, fitted on files whose labels are clean (separable or overlapping) or
 carry injected noise.
 """
 
@@ -80,7 +81,7 @@ FLOORS = {"accuracy": 0.005, "r2": 0.01}
 BANDS = (0, 500, 2_500)  # lower edges of the file-size bands (rows)
 ALPHA = 0.1
 MIN_BAND_CURVES = 19  # the 90% quantile of 19 scores is the second largest
-SPREAD_WEIGHTS = (0.0, 0.25, 0.5, 1.0)  # candidate shares of the bootstrap spread in the interval's scale
+SPREAD_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0)  # candidate shares of the bootstrap spread in the interval's scale
 BANK_PATH = Path(__file__).with_name("curve_bank.jsonl")
 # No file here is large enough for the time budget to cut its curve on an idle machine; a generous
 # budget keeps a busy machine from cutting it either, so the bank does not depend on the load.
@@ -296,6 +297,14 @@ def calibrate_noise(curves: list[dict]) -> dict:
             ]
             scored.append((float(np.mean(errors)), shared, subset))
     lodo, shared, subset = min(scored, key=lambda t: (round(t[0], 6), -t[1], len(t[2])))
+    # Second stage: the chosen features' squares and pairwise products, kept only if they lower the
+    # leave-one-source-out error too (a flip rate is not linear in the features at every overlap).
+    products = tuple(f"{a}*{b}" for a, b in itertools.combinations_with_replacement(subset, 2))
+    errors = [
+        abs(_fit_for(c, [r for r in rows if r["dataset"] != c["dataset"]], subset + products, shared)[1]) for c in rows
+    ]
+    if round(float(np.mean(errors)), 6) < round(lodo, 6):
+        lodo, subset = float(np.mean(errors)), subset + products
     bands = []
     for i, low in enumerate(BANDS):
         band = [c for c in rows if _band(c["n"]) == i]
@@ -323,17 +332,19 @@ def _band(n: int) -> int:
 
 
 def _fit(rows: list[dict], subset: tuple[str, ...]) -> dict[str, float]:
-    x = np.array([[1.0] + [c["noise_features"][f] for f in subset] for c in rows])
+    x = np.array([[1.0] + [label_noise.term_value(f, c["noise_features"]) for f in subset] for c in rows])
     y = np.array([c["rate"] for c in rows])
     solved, *_ = np.linalg.lstsq(x, y, rcond=None)
-    coefficients = dict.fromkeys(("intercept", *label_noise.FEATURES), 0.0)
+    coefficients = dict.fromkeys(("intercept", *label_noise.FEATURES, *subset), 0.0)
     for name, value in zip(("intercept", *subset), solved, strict=True):
         coefficients[name] = round(float(value), 6)
     return coefficients
 
 
 def _apply(coefficients: dict[str, float], features: dict[str, float]) -> float:
-    value = coefficients["intercept"] + sum(coefficients[f] * features[f] for f in label_noise.FEATURES)
+    value = coefficients["intercept"] + sum(
+        c * label_noise.term_value(name, features) for name, c in coefficients.items() if name != "intercept"
+    )
     return min(0.5, max(0.0, value))
 
 

@@ -2,13 +2,15 @@
 
 Classification: 5-fold stratified out-of-fold class probabilities from the baseline learner
 (baselines.py). Confident learning (cleanlab, Northcutt et al. 2021) alone reads genuine class
-overlap as noise (13% on a clean but ambiguous table), so the noise fraction is a linear
-correction of summaries of the probabilities (``noise_features``). Which summaries enter, and
+overlap as noise (13% on a clean but ambiguous table), so the noise fraction is a least-squares
+correction of summaries of the probabilities (``noise_features``), linear in them and, where that
+carries over to unseen sources, in their squares and products. Which summaries enter, and
 their coefficients per file-size band, are fitted on the curve bank's clean (separable,
 overlapping, graded) and noise-injected files, chosen by leave-one-source-out error
 (calibration.json, bench/build_curve_bank.py). The committed fit uses the disagreement among the
-most confident rows and ``uniform_floor``: the rate of labels spread evenly over the other classes
-that a temperature (the model's over- or under-confidence, where overlap shows) cannot explain.
+most confident rows and ``uniform_floor`` (with their squares and product): the rate of labels
+spread evenly over the other classes that a temperature (the model's over- or under-confidence,
+where overlap shows) cannot explain.
 Overlap, even between neighbouring grades, is not spread evenly, so it reads as little noise. The 90%
 interval is the 5th-95th percentile over bootstrap resamples of the rows (probabilities held
 fixed, so it shows sampling spread, not model error). ``find_label_issues`` (prune by noise rate)
@@ -25,7 +27,7 @@ MIN_HEADROOM_SHARE): its disagreements with the labels would be its own errors, 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -174,11 +176,24 @@ def floor_fit(
 
 
 def calibrated_fraction(features: dict[str, float], rows: int) -> float:
-    """The noise fraction: a linear correction of the features, fitted on the curve bank (clean
-    overlapping tables and injected noise) per file-size band (calibration.json), clipped to [0, 0.5]."""
+    """The noise fraction: a correction of the features, linear in them and (where the calibration
+    keeps them) their products, fitted on the curve bank (clean overlapping tables and injected
+    noise) per file-size band (calibration.json), clipped to [0, 0.5]."""
     coefficients = coefficients_for(rows)
-    value = coefficients["intercept"] + sum(c * features[name] for name, c in coefficients.items() if name in FEATURES)
+    value = coefficients["intercept"] + sum(
+        c * term_value(name, features) for name, c in coefficients.items() if name != "intercept"
+    )
     return float(min(0.5, max(0.0, value)))
+
+
+def term_value(name: str, features: dict[str, float]) -> float:
+    """A calibrated term's value: a feature, or a product of features named "a*b" (a square is "a*a")."""
+    return math.prod(features[factor] for factor in name.split("*"))
+
+
+def term_features(names: Iterable[str]) -> tuple[str, ...]:
+    """The features that the terms ``names`` (intercept and products included) are made of."""
+    return tuple(sorted({factor for name in names if name != "intercept" for factor in name.split("*")}))
 
 
 def coefficients_for(rows: int) -> dict[str, float]:
@@ -215,7 +230,7 @@ def noise_from_probabilities(
     features = noise_features(labels, probabilities, floor_start=start)
     fraction = calibrated_fraction(features, len(labels))
     rng = np.random.default_rng(SEED)
-    used = tuple(name for name in coefficients_for(len(labels)) if name in FEATURES)
+    used = term_features(coefficients_for(len(labels)))
     draws = []
     classes = probabilities.shape[1]
     for _ in range(BOOTSTRAPS):

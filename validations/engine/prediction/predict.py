@@ -315,11 +315,15 @@ def interval_scale(parts: dict[str, Any], *, metric: str, rows: int, spread_weig
 
 
 def sampling_error(metric: str, value: float, rows: int) -> float:
-    """Binomial standard error of an accuracy over ``rows`` test rows. R² has no closed form that
-    holds on heavy-tailed targets; its spread over the splits, the standard error, stands for it."""
-    if metric != "accuracy":
-        return 0.0
+    """Binomial standard error of an accuracy over ``rows`` test rows; for R², its analogue
+    sqrt((1 - R²) / rows) with R² clipped to [0, 1]: the share of the variance left unexplained,
+    measured on ``rows`` rows. R² has no closed-form error that holds on heavy-tailed targets; this
+    term only makes the conformal scores of weak and strong fits comparable (chosen over none,
+    (1 - R²)/sqrt(rows) and the Gaussian 2·sqrt(R²)·(1 - R²)/sqrt(rows) by the narrowest
+    leave-one-source-out intervals on the curve bank)."""
     clipped = min(1.0, max(0.0, value))
+    if metric != "accuracy":
+        return math.sqrt((1.0 - clipped) / max(1, rows))
     return math.sqrt(clipped * (1.0 - clipped) / max(1, rows))
 
 

@@ -19,6 +19,8 @@ from validations.engine.prediction.label_noise import (
     estimate,
     noise_features,
     noise_from_probabilities,
+    term_features,
+    term_value,
     uniform_floor,
 )
 from validations.engine.prediction.predict import (
@@ -93,7 +95,11 @@ def test_calibration_constants_say_which_script_and_inputs_made_them() -> None:
         constants = conformal.constants_for(metric, 1_000)
         assert constants["q"] > 0 and constants["floor"] > 0 and constants["blend"] >= 0 and constants["local"] >= 0
     for band in data["label_noise"]["bands"]:
-        assert set(band["coefficients"]) == {"intercept", *FEATURES}
+        assert {"intercept", *FEATURES} <= set(band["coefficients"])
+        # Any other term is a product of features (label_noise.term_value), all of them listed.
+        products = set(band["coefficients"]) - {"intercept", *FEATURES}
+        assert all(set(term.split("*")) <= set(FEATURES) for term in products)
+        assert products <= set(data["label_noise"]["features"])
 
 
 def test_constants_come_from_the_metric_and_size_band(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -143,7 +149,9 @@ def test_interval_scale_combines_sampling_error_standard_error_and_weighted_spre
         math.hypot(sampling, 0.04, 0.03)
     )
     assert sampling_error("accuracy", 1.0, 400) == 0.0
-    assert sampling_error("r2", 0.75, 200) == 0.0  # the standard error over the splits stands for it
+    assert sampling_error("r2", 0.75, 200) == pytest.approx(math.sqrt(0.25 / 200))  # unexplained share
+    assert sampling_error("r2", -0.3, 200) == pytest.approx(math.sqrt(1 / 200))  # R² clipped to [0, 1]
+    assert sampling_error("r2", 1.0, 200) == 0.0
 
 
 def test_pooled_r2_splits_average_to_the_r2_of_all_test_rows() -> None:
@@ -302,6 +310,41 @@ def test_noise_fraction_applies_the_committed_coefficients(monkeypatch: pytest.M
     assert result["features"]["confident_disagreement"] == pytest.approx(0.1)
     assert result["estimated_fraction"] == pytest.approx(calibrated_fraction(result["features"], 120))
     assert len(result["suspects"]) == round(result["estimated_fraction"] * 120)
+
+
+def test_noise_terms_may_be_products_of_features(monkeypatch: pytest.MonkeyPatch) -> None:
+    features = {"confident_disagreement": 0.2, "uniform_floor": 0.5}
+    assert term_value("uniform_floor", features) == 0.5
+    assert term_value("confident_disagreement*uniform_floor", features) == pytest.approx(0.1)
+    assert term_value("uniform_floor*uniform_floor", features) == pytest.approx(0.25)
+    terms = {"intercept": 0.01, "uniform_floor": 0.2, "confident_disagreement*uniform_floor": 0.5}
+    assert term_features(terms) == ("confident_disagreement", "uniform_floor")
+    bands = [{"min_rows": 0, "coefficients": terms}]
+    monkeypatch.setattr(conformal, "calibration", lambda: {"label_noise": {"bands": bands}})
+    assert calibrated_fraction(features, 120) == pytest.approx(0.01 + 0.1 + 0.05)
+
+
+def test_noise_calibration_keeps_products_only_when_they_carry_over_to_unseen_sources() -> None:
+    from bench import build_curve_bank
+
+    rng = np.random.default_rng(0)
+
+    def bank(rate_of) -> list[dict]:  # noqa: ANN001 - a function of the features
+        rows = []
+        for source in range(4):
+            for n in (200, 1_000, 5_000):
+                for _ in range(4):
+                    features = {name: float(rng.uniform(0, 0.4)) for name in FEATURES}
+                    rows.append(
+                        {"dataset": f"s{source}", "n": n, "noise_features": features, "rate": rate_of(features)}
+                    )
+        return rows
+
+    curved = build_curve_bank.calibrate_noise(bank(lambda f: 2.0 * f["uniform_floor"] ** 2))
+    assert "uniform_floor*uniform_floor" in curved["features"]
+    assert curved["leave_one_source_out_mae_points"] < 0.01
+    straight = build_curve_bank.calibrate_noise(bank(lambda f: 0.5 * f["uniform_floor"]))
+    assert straight["features"] == ["uniform_floor"]
 
 
 def _graded(rows: int, rate: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
