@@ -115,6 +115,7 @@ def flat_shingles(texts: Sequence[str | None], k: int = SHINGLE_WORDS) -> tuple[
 _EMPTY = np.uint32(0xFFFFFFFF)
 _SHIFT = np.uint32(0x9E3779B1)  # odd: a value borrowed at probe t differs for each t
 DENSIFY_CHUNK = 50_000
+PAIR_BLOCK = 200_000
 
 
 def _oph(values: np.ndarray, owner: np.ndarray, documents: int, bins: int) -> np.ndarray:
@@ -137,6 +138,10 @@ def _oph(values: np.ndarray, owner: np.ndarray, documents: int, bins: int) -> np
     sigs = np.full(documents * bins, _EMPTY, dtype=np.uint32)
     np.minimum.at(sigs, owner.astype(np.int64) * bins + slot.astype(np.int64), value)
     sigs = sigs.reshape(documents, bins)
+    # Band b takes bins b, b + BANDS, b + 2·BANDS rather than neighbours, so that a band's rows
+    # are not borrowed from one source; each block is reordered in place once densified (a
+    # reordered copy of the whole matrix doubled the peak memory).
+    band_order = None if bins % ROWS_PER_BAND else np.arange(bins).reshape(ROWS_PER_BAND, -1).T.ravel()
     for first in range(0, documents, DENSIFY_CHUNK):
         block = sigs[first : first + DENSIFY_CHUNK]
         original = block.copy()
@@ -156,11 +161,9 @@ def _oph(values: np.ndarray, owner: np.ndarray, documents: int, bins: int) -> np
                 flat_block[cells[hit]] = borrowed[hit] + np.uint32(rank) * _SHIFT
                 miss = ~hit
                 cells, cols, row_base = cells[miss], cols[miss], row_base[miss]
-    # Band b takes bins b, b + BANDS, b + 2·BANDS rather than neighbours, so that a band's rows
-    # are not borrowed from one source.
-    if bins % ROWS_PER_BAND:
-        return sigs
-    return sigs[:, np.arange(bins).reshape(ROWS_PER_BAND, -1).T.ravel()]
+        if band_order is not None:
+            block[:] = block[:, band_order]
+    return sigs
 
 
 def signatures(shingles: Sequence[np.ndarray], num_perm: int = NUM_PERM) -> np.ndarray:
@@ -243,6 +246,24 @@ def pair_jaccard(
     vals = unique & np.uint64((1 << low_bits) - 1)
     starts = np.searchsorted(docs, np.arange(documents))
     sizes = np.searchsorted(docs, np.arange(documents), side="right") - starts
+    # In blocks of pairs: the laid-out shingles of a million short-text candidates took ~1 GB at once.
+    shared = np.concatenate(
+        [
+            _shared_shingles(vals, starts, sizes, pairs[first : first + PAIR_BLOCK], low_bits)
+            for first in range(0, len(pairs), PAIR_BLOCK)
+        ]
+    )
+    left, right = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
+    union = left + right - shared
+    similarity = np.where(union > 0, shared / np.maximum(union, 1), 1.0)
+    return similarity, np.minimum(left, right)
+
+
+def _shared_shingles(
+    vals: np.ndarray, starts: np.ndarray, sizes: np.ndarray, pairs: np.ndarray, low_bits: int
+) -> np.ndarray:
+    """How many shingles each pair's two texts share: both sets laid side by side per pair, a value
+    seen twice within one pair is shared."""
     segment_start = np.stack([starts[pairs[:, 0]], starts[pairs[:, 1]]], axis=1).ravel()
     segment_size = np.stack([sizes[pairs[:, 0]], sizes[pairs[:, 1]]], axis=1).ravel()
     offsets = np.cumsum(segment_size) - segment_size
@@ -250,11 +271,7 @@ def pair_jaccard(
     pair_of = np.repeat(np.repeat(np.arange(len(pairs)), 2), segment_size)
     laid = np.sort((pair_of.astype(np.uint64) << np.uint64(low_bits)) | vals[gather])
     twice = laid[1:] == laid[:-1]
-    shared = np.bincount((laid[1:][twice] >> np.uint64(low_bits)).astype(np.int64), minlength=len(pairs))
-    left, right = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
-    union = left + right - shared
-    similarity = np.where(union > 0, shared / np.maximum(union, 1), 1.0)
-    return similarity, np.minimum(left, right)
+    return np.bincount((laid[1:][twice] >> np.uint64(low_bits)).astype(np.int64), minlength=len(pairs))
 
 
 class UnionFind:
