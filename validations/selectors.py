@@ -33,13 +33,19 @@ def validation_list_for_user(
     Filters by dataset id, status and tier; raises InvalidInput (422) for an unknown status or tier.
     """
     validations = Validation.objects.filter(owner=user).only(*SUMMARY_FIELDS)
-    if dataset_id:
-        validations = validations.filter(dataset_id=dataset_id)
-    if choice_check("status", status, Validation.Status.values):
-        validations = validations.filter(status=status)
-    if choice_check("tier", tier, Validation.Tier.values):
-        validations = validations.filter(tier=tier)
+    for column, value in _list_filters(dataset_id=dataset_id, status=status, tier=tier).items():
+        validations = validations.filter(**{column: value})
     return validations.order_by("-created_at", "-pk")
+
+
+def _list_filters(*, dataset_id: str | None, status: str | None, tier: str | None) -> dict[str, str]:
+    """The list's filters that are set; raises InvalidInput (422) for an unknown status or tier."""
+    filters = {
+        "dataset_id": dataset_id or None,
+        "status": choice_check("status", status, Validation.Status.values),
+        "tier": choice_check("tier", tier, Validation.Tier.values),
+    }
+    return {column: value for column, value in filters.items() if value}
 
 
 def validation_summaries_for_user(
@@ -51,9 +57,7 @@ def validation_summaries_for_user(
     Same filters and errors as validation_list_for_user."""
     if connections[Validation.objects.db].vendor != "postgresql":
         return summary_values(validation_list_for_user(user=user, dataset_id=dataset_id, status=status, tier=tier))
-    choice_check("status", status, Validation.Status.values)
-    choice_check("tier", tier, Validation.Tier.values)
-    return SummaryRows(owner_id=user.pk, dataset_id=dataset_id or None, status=status or None, tier=tier or None)
+    return SummaryRows(owner_id=user.pk, **_list_filters(dataset_id=dataset_id, status=status, tier=tier))
 
 
 def validation_active_exists_for_dataset(*, dataset_id: str) -> bool:

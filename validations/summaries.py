@@ -149,7 +149,7 @@ class SummaryRows:
     The list is the API's hottest read, and building and compiling its queryset cost more CPU than
     running it; here the SQL is written once and only the values change. Rows are
     `{"summary_json", "cursor_position", "cursor_id"}`: the summary as JSON text (kept by the
-    trigger below), its created_at as text and its id. Anything else a paginator might ask of a
+    trigger above), its created_at as text and its id. Anything else a paginator might ask of a
     queryset raises, so a change there shows up in the tests, not as a wrong page.
     """
 

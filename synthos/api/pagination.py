@@ -31,7 +31,12 @@ class CursorPagination(pagination.CursorPagination):
         ordering = ("created_at", "pk") if backwards else self.ordering
         queryset = queryset.order_by(*ordering)
         if self.cursor is not None and self.cursor.position is not None:
-            moment, pk = _split_position(self.cursor.position)
+            try:
+                moment, pk = _split_position(self.cursor.position)
+            except ValueError:
+                # A cursor edited into anything but a position is invalid (404, as DRF answers a
+                # cursor it cannot decode), never a database error.
+                raise NotFound(self.invalid_cursor_message) from None
             queryset = _beyond(queryset, moment, pk, newer=backwards)
         rows = list(queryset[: self.page_size + 1])
         more = len(rows) > self.page_size
@@ -56,17 +61,6 @@ class CursorPagination(pagination.CursorPagination):
         if not self.page:
             return self.encode_cursor(Cursor(offset=0, reverse=True, position=self.cursor.position))
         return self.encode_cursor(Cursor(offset=0, reverse=True, position=self._position(self.page[0])))
-
-    def decode_cursor(self, request):
-        # A cursor edited into anything but a position is invalid (404, as DRF answers a cursor it
-        # cannot decode), never a database error.
-        cursor = super().decode_cursor(request)
-        if cursor is not None and cursor.position is not None:
-            try:
-                _split_position(cursor.position)
-            except ValueError:
-                raise NotFound(self.invalid_cursor_message) from None
-        return cursor
 
     @staticmethod
     def _position(row) -> str:

@@ -36,10 +36,6 @@ TOP_VALUE_MAX_DISTINCT = 10_000
 BUCKETS = 251  # a prime below 256: one byte a row
 
 
-def _index(ctx: Context, name: str) -> int:
-    return ctx.table.columns.index(name)
-
-
 def _sample_distinct(ctx: Context, name: str) -> tuple[int, int]:
     """(distinct, non-null) values of ``name`` in the sample."""
     if ctx.sample is None or name not in ctx.sample.columns:
