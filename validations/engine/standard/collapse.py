@@ -21,7 +21,8 @@ individual samples:
 - tables (collapse_tables.py, SAMPLE_ROWS rows per sample): tail exceedance, tail spread,
   kurtosis, distinct-value ratio, effective rank, duplicate rate, rare-category share, singleton
   categories, category entropy, nearest-row distance and spread, kurtosis along principal
-  components — the model reads the tail and point-cloud ones (collapse_model.TABLE_INDICATORS).
+  components, share of values on a column's minimum or maximum (edge share), Mardia's multivariate
+  kurtosis — the model reads the tail, point-cloud and shape ones (collapse_model.TABLE_INDICATORS).
 With a reference (human data), the text model reads the differences to the reference's indicators
 plus the two-sample statistics (two_sample.py): C2ST (2·AUC − 1), MMD², k-NN precision/recall/
 coverage. The table model reads what a table loses against its reference: variance and 1-99% range

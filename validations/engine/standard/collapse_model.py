@@ -49,9 +49,10 @@ TEXT_INDICATORS = [
 ]
 # Without a reference the table model reads the indicators that move along the bank's chains in
 # the same direction for most sources (bench/build_collapse_bank.py): rows spread more evenly (nearest-
-# row distances grow and even out) and tails thin (kurtosis, along principal components and per column;
-# 1-99% spread; values beyond 3 robust SDs). The other table indicators (distinct values, duplicates,
-# categories, effective rank) are reported but move both ways or not at all in the bank.
+# row distances grow and even out), tails thin (kurtosis, along principal components, per column and
+# jointly (Mardia); 1-99% spread; values beyond 3 robust SDs) and the heaps of human data on a column's
+# end values melt (edge share). The other table indicators (distinct values, duplicates, categories,
+# effective rank) are reported but move both ways or not at all in the bank.
 TABLE_INDICATORS = [
     "neighbour_distance",
     "neighbour_spread",
@@ -59,13 +60,15 @@ TABLE_INDICATORS = [
     "kurtosis",
     "tail_spread",
     "tail_exceedance",
+    "edge_share",
+    "mardia_kurtosis",
 ]
 TWO_SAMPLE = ["c2st", "mmd2", "knn_precision", "knn_recall", "knn_coverage"]
 # Tables carry little evidence, so table models may only read an indicator in the direction recursive
-# refitting moves it (smoother point clouds, thinner tails; with a reference: narrower ranges, lost
-# tails, more separable from / less covering of the reference, category shares further off); the
-# variance and range ratios are free; text models are free (their leave-one-source-out fits are
-# monotone without constraints).
+# refitting moves it (smoother point clouds, thinner tails, fewer end values; with a reference:
+# narrower ranges, lost tails, more separable from / less covering of the reference, category shares
+# further off); the variance and range ratios are free; text models are free (their leave-one-source-out
+# fits are monotone without constraints).
 _TABLE_SIGNS: dict[str, int | None] = {
     "neighbour_distance": 1,
     "neighbour_spread": -1,
@@ -73,6 +76,8 @@ _TABLE_SIGNS: dict[str, int | None] = {
     "kurtosis": -1,
     "tail_spread": -1,
     "tail_exceedance": -1,
+    "edge_share": -1,
+    "mardia_kurtosis": -1,
 }
 TABLE_REFERENCE = [
     "range_coverage",

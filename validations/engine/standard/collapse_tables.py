@@ -15,7 +15,12 @@ and the indicator that shows it without any reference:
   ``singleton_share`` (categories seen once), ``category_entropy`` (bits over log2 of the rows);
 - the rows become a smoother point cloud (clumps, lattices and near-copies of human data are
   smeared out) and its tails thin along every direction: ``neighbour_distance``,
-  ``neighbour_spread``, ``pc_kurtosis`` (see ``neighbour_indicators``; all number-typed columns).
+  ``neighbour_spread``, ``pc_kurtosis`` (see ``neighbour_indicators``; all number-typed columns);
+- heaps and the joint shape of human data are smoothed towards a Gaussian blob (a mixture or kernel
+  density puts no point mass on a scale's end values and thins the joint tails):
+  ``edge_share`` (share of values equal to their column's minimum or maximum, binary columns aside) and
+  ``mardia_kurtosis`` (log of Mardia's multivariate kurtosis over its Gaussian value; see
+  ``shape_indicators``; all number-typed columns, category codes too).
 
 With a reference (human data), on equally many rows of both and over every number-typed column
 the reference has (so a column the data has flattened to one value still counts):
@@ -134,6 +139,36 @@ def neighbour_indicators(matrix: np.ndarray) -> dict[str, float]:
     return result
 
 
+def shape_indicators(matrix: np.ndarray) -> dict[str, float]:
+    """Heaps at a column's ends and the joint tails of all number-typed columns (codes too).
+    ``edge_share``: mean over columns with three or more distinct values of the share of values equal
+    to the column's minimum or maximum (about 2 / rows for a continuous column; large for a scale whose
+    end values are common, as human answers, counts and clipped measurements are; refitted data loses
+    that point mass).
+    ``mardia_kurtosis``: log of Mardia's multivariate kurtosis, the mean of the squared Mahalanobis
+    distances squared, over its Gaussian value r(r + 2) (r = rank of the standardised columns): 0 for
+    a Gaussian cloud, > 0 for heavy joint tails, < 0 for cut ones."""
+    result: dict[str, float] = {}
+    edges = []
+    for column in matrix.T:
+        values = column[np.isfinite(column)]
+        if len(values) >= 20 and len(np.unique(values)) > 2:  # a binary column is all ends
+            edges.append(float(np.mean((values == values.min()) | (values == values.max()))))
+    if edges:
+        result["edge_share"] = float(np.mean(edges))
+    filled = np.where(np.isfinite(matrix), matrix, np.nanmedian(matrix, 0)) if len(matrix) else matrix
+    filled = filled[:, filled.std(0) > 0] if len(filled) else filled
+    if filled.shape[1] >= 2 and len(filled) >= 20:
+        z = (filled - filled.mean(0)) / filled.std(0)
+        eigenvalues, eigenvectors = np.linalg.eigh(z.T @ z / len(z))
+        keep = eigenvalues > 1e-9 * eigenvalues.max()  # collinear columns (e.g. one-hot codes) add no direction
+        whitened = z @ eigenvectors[:, keep] / np.sqrt(eigenvalues[keep])
+        squared = (whitened**2).sum(1)
+        rank = int(keep.sum())
+        result["mardia_kurtosis"] = float(math.log(max(float(np.mean(squared**2)), 1e-12) / (rank * (rank + 2))))
+    return result
+
+
 def effective_rank(matrix: np.ndarray) -> float:
     """exp(entropy of the squared singular values) of the standardised matrix, over its columns."""
     filled = np.where(np.isfinite(matrix), matrix, np.nanmedian(matrix, 0))
@@ -173,8 +208,11 @@ def sample_indicators(sample: pl.DataFrame, numeric: list[str], categorical: lis
         result.update(_numeric_indicators(sample.select(numeric).cast(pl.Float64).to_numpy()))
     result.update(_categorical_indicators(sample, categorical))
     coded = [n for n in numeric + categorical if sample.schema[n].is_numeric()]
-    if len(coded) >= 2:
-        result.update(neighbour_indicators(sample.select(coded).cast(pl.Float64).to_numpy()))
+    if coded:
+        matrix = sample.select(coded).cast(pl.Float64).to_numpy()
+        result.update(shape_indicators(matrix))
+        if len(coded) >= 2:
+            result.update(neighbour_indicators(matrix))
     if sample.height:
         result["duplicate_rate"] = float(1 - sample.n_unique() / sample.height)
     return result

@@ -109,6 +109,42 @@ def test_neighbour_indicators_find_refitted_data_smoother_than_clumped_data() ->
     assert lumpy["neighbour_distance"] < even["neighbour_distance"]
 
 
+def test_edge_share_counts_values_on_a_columns_ends() -> None:
+    rng = np.random.default_rng(11)
+    continuous = rng.normal(size=(1000, 3))
+    assert collapse_tables.shape_indicators(continuous)["edge_share"] == pytest.approx(2 / 1000)
+    # answers on a 1-7 scale whose ends are heaped (known shares: 20% on 1, 10% on 7)
+    scale = np.r_[np.ones(200), np.full(100, 7.0), rng.integers(2, 7, size=700).astype(float)]
+    heaped = collapse_tables.shape_indicators(np.c_[scale, rng.permutation(scale)])
+    assert heaped["edge_share"] == pytest.approx(0.3)
+    # the same scale refitted by a Gaussian, rounded and clipped keeps only the Gaussian's mass beyond 1.5 / 6.5
+    from scipy.stats import norm
+
+    mean, std = scale.mean(), scale.std()
+    smoothed = np.clip(np.round(rng.normal(mean, std, size=(20000, 2))), 1, 7)
+    expected = norm.cdf(1.5, mean, std) + norm.sf(6.5, mean, std)
+    assert collapse_tables.shape_indicators(smoothed)["edge_share"] == pytest.approx(expected, abs=0.01)
+    assert expected < 0.25
+    assert "edge_share" not in collapse_tables.shape_indicators(np.ones((100, 1)))  # a constant has no ends
+    binary = rng.integers(0, 2, size=1000).astype(float)  # all ends, no interior: left out
+    assert collapse_tables.shape_indicators(np.c_[binary, continuous[:, 0]])["edge_share"] == pytest.approx(2 / 1000)
+
+
+def test_mardia_kurtosis_is_zero_for_a_gaussian_and_signs_heavy_and_cut_tails() -> None:
+    rng = np.random.default_rng(12)
+    gaussian = collapse_tables.shape_indicators(rng.normal(size=(4000, 4)))["mardia_kurtosis"]
+    heavy = collapse_tables.shape_indicators(rng.standard_t(4, size=(4000, 4)))["mardia_kurtosis"]
+    uniform = collapse_tables.shape_indicators(rng.uniform(size=(4000, 4)))["mardia_kurtosis"]
+    assert abs(gaussian) < 0.05
+    assert heavy > 0.5
+    # independent uniforms: E[d^4] = 4 * 1.8 + 4 * 3 = 19.2 against 4 * 6 = 24 for a Gaussian
+    assert uniform == pytest.approx(np.log(19.2 / 24), abs=0.03)
+    # a copied column adds no direction: the kurtosis is that of the independent ones
+    x = rng.normal(size=(4000, 3))
+    copied = collapse_tables.shape_indicators(np.c_[x, x[:, 0]])["mardia_kurtosis"]
+    assert copied == pytest.approx(collapse_tables.shape_indicators(x)["mardia_kurtosis"], abs=1e-6)
+
+
 def test_a_feature_that_cannot_be_computed_reads_as_human_data() -> None:
     rng = np.random.default_rng(9)
     generations = np.repeat(np.arange(6), 20)
