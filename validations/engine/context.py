@@ -18,6 +18,7 @@ TEXT_MIN_MEAN_CHARS = 25.0
 WORDS = "__words:"
 SHARE = "__share:"
 PLAIN = "__plain:"
+LOWER = "__lower:"
 
 
 @dataclass
@@ -104,25 +105,41 @@ def likely_text(ctx: Context, name: str) -> bool:
 NOT_LETTERS = "__nl:"
 SPACES = "__sp:"
 ODD = "__odd:"
-# Where the sample's texts mostly hold nothing but letters and spaces, one regex scan finds the
-# texts that need a second (``_not_letters_by_exception``).
+EXCEPTIONAL = "__exc:"
+# Characters per cell of every string column, counted once: lengths, means, the ASCII test and the
+# text measures all read it (``length``).
+LENGTH = "__len:"
+# Where the sample's texts mostly hold nothing but lower-case letters and single inner spaces, one
+# regex search finds the texts that need the counting regexes (``_not_letters_by_exception``).
 EXCEPTION_MAX_SHARE = 0.5
+# Anything but lower-case letters and single spaces between them: another character (an upper-case
+# letter too: such texts are exceptions only for lower-casing), two spaces in a row, or a space at
+# either end.
+EXCEPTION = r"[^\p{Ll} ]|  |^ | $"
+
+
+def length(name: str) -> pl.Expr:
+    """The derived number of characters of each cell of the string column ``name``."""
+    return pl.col(LENGTH + name)
 
 
 def _is_exceptional(col: pl.Expr) -> pl.Expr:
-    return col.str.contains(r"[^\p{L} ]")
+    return col.str.contains(EXCEPTION)
 
 
 def _not_letters_by_exception(col: pl.Expr, name: str) -> list[list[pl.Expr]]:
-    """Texts of letters and spaces (most, predicted from the sample): one scan counts what is
-    neither a letter nor a space, and only the texts where it finds some are scanned again to tell
-    whitespace other than a space from the rest. Without such whitespace, irregular spacing is two
-    spaces in a row or a space at an end: literal searches."""
-    not_letter_or_space = col.str.count_matches(r"[^\p{L} ]").alias(NOT_LETTERS + name)
-    counted = pl.col(NOT_LETTERS + name)
-    other_space = pl.when(counted > 0).then(col).str.count_matches(r"[^\S ]").fill_null(0)
-    odd = (other_space > 0) | col.str.contains("  ", literal=True) | col.str.starts_with(" ") | col.str.ends_with(" ")
-    return [[not_letter_or_space], [(counted - other_space).alias(NOT_LETTERS + name), odd.alias(ODD + name)]]
+    """Texts of letters and single inner spaces (most, predicted from the sample): one search finds
+    the exceptions, and only those are searched again (masked: null elsewhere, which costs nothing)
+    to count what is neither a letter nor whitespace and to tell irregular spacing. Every other
+    text has no such character (none counted) and regular spacing."""
+    exceptional = pl.col(EXCEPTIONAL + name)
+    odd_one = pl.when(exceptional).then(col)
+    counted = odd_one.str.count_matches(r"[^\p{L}\s]").fill_null(0)
+    odd = odd_one.str.contains(r"\s\s|[^\S ]|^\s|\s$").fill_null(False)
+    return [
+        [_is_exceptional(col).alias(EXCEPTIONAL + name)],
+        [counted.alias(NOT_LETTERS + name), odd.alias(ODD + name)],
+    ]
 
 
 def _not_letters_directly(col: pl.Expr, name: str) -> list[list[pl.Expr]]:
@@ -140,13 +157,23 @@ def _mostly_letters(ctx: Context, name: str) -> bool:
     return share is not None and share < EXCEPTION_MAX_SHARE
 
 
+def irregular(ctx: Context, name: str) -> pl.Expr | None:
+    """For the text column: its derived per-row flag of texts holding anything but letters and
+    single inner spaces, or of irregular spacing (either way every text with whitespace at an end
+    is flagged); None for the other columns."""
+    if name != ctx.text_column or name not in ctx.dtypes:
+        return None
+    return pl.col((EXCEPTIONAL if _mostly_letters(ctx, name) else ODD) + name)
+
+
 def derived_stages(ctx: Context) -> list[list[pl.Expr]]:
-    """Per-row measures of the possible text columns that aggregates and row values both read:
-    columns of the fused frame, in stages (a later one reads the columns of earlier ones, so each
-    regex runs once per row: a shared sub-expression is not always computed once), see
-    ``with_derived``. Per name: ``WORDS`` words, ``SHARE`` the share of non-space characters that
-    are not letters (NaN when there are none), ``PLAIN`` true for ASCII letters and single inner
-    spaces only (text normalisation leaves such a text as it is, but for its case).
+    """Per-row measures that aggregates and row values both read: columns of the fused frame, in
+    stages (a later one reads the columns of earlier ones, so each regex runs once per row: a shared
+    sub-expression is not always computed once), see ``with_derived``. ``LENGTH`` for every string
+    column; per possible text column: ``WORDS`` words, ``SHARE`` the share of non-space characters
+    that are not letters (NaN when there are none), ``PLAIN`` true for ASCII letters and single
+    inner spaces only (text normalisation leaves such a text as it is, but for its case), ``LOWER``
+    true for the plain texts that are lower-case already (by exception only; else null).
 
     Words and whitespace: regular spacing (single spaces between words, none at the ends, no tabs
     or line breaks) is the common case, where a literal count of spaces gives both; the regex
@@ -158,9 +185,13 @@ def derived_stages(ctx: Context) -> list[list[pl.Expr]]:
     if ctx.text_column in ctx.dtypes and ctx.text_column not in names:
         names.append(ctx.text_column)
     stages: list[list[pl.Expr]] = [[], [], []]
+    strings = [n for n, d in ctx.dtypes.items() if d in ("string", "mixed")]
+    for name in dict.fromkeys(strings + names):
+        stages[0].append(pl.col(name).cast(pl.String).str.len_chars().alias(LENGTH + name))
     for name in names:
         col = pl.col(name).cast(pl.String)
-        counting = _not_letters_by_exception if _mostly_letters(ctx, name) else _not_letters_directly
+        by_exception = _mostly_letters(ctx, name)
+        counting = _not_letters_by_exception if by_exception else _not_letters_directly
         for stage, exprs in zip(stages, counting(col, name), strict=False):
             stage += exprs
         stages[0].append(col.str.count_matches(" ", literal=True).alias(SPACES + name))
@@ -169,12 +200,15 @@ def derived_stages(ctx: Context) -> list[list[pl.Expr]]:
         non_empty = (col.str.len_bytes() > 0).cast(pl.UInt32)
         words = pl.when(odd).then(irregular.str.count_matches(r"\S+")).otherwise(spaces + non_empty)
         whitespace = pl.when(odd).then(irregular.str.count_matches(r"\s")).otherwise(spaces)
-        is_ascii = col.str.len_bytes() == col.str.len_chars()
-        stages[2] += [
-            words.alias(WORDS + name),
-            (non_letters / (col.str.len_chars() - whitespace)).alias(SHARE + name),
-            (is_ascii & ~odd & (non_letters == 0)).alias(PLAIN + name),
-        ]
+        is_ascii = col.str.len_bytes() == length(name)
+        regular = ~odd & (non_letters == 0)
+        stages[2] += [words.alias(WORDS + name), (non_letters / (length(name) - whitespace)).alias(SHARE + name)]
+        if by_exception:
+            # Not an exception: lower-case letters and single inner spaces (plain, and lower-case when ASCII).
+            lower = is_ascii & ~pl.col(EXCEPTIONAL + name)
+            stages[2] += [(lower | (is_ascii & regular)).alias(PLAIN + name), lower.alias(LOWER + name)]
+        else:
+            stages[2] += [(is_ascii & regular).alias(PLAIN + name), pl.lit(None, dtype=pl.Boolean).alias(LOWER + name)]
     return [stage for stage in stages if stage]
 
 
@@ -194,7 +228,7 @@ def text_aggregates(ctx: Context) -> list[pl.Expr]:
     """Aggregates of the fused read for choosing the text column (see ``choose_text_column``)."""
     exprs = []
     for name in text_candidates(ctx):
-        exprs.append(pl.col(name).cast(pl.String).str.len_chars().mean().alias(f"text:chars:{name}"))
+        exprs.append(length(name).mean().alias(f"text:chars:{name}"))
         if likely_text(ctx, name):
             exprs.append(words_mean(name))
     return exprs

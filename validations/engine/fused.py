@@ -18,8 +18,12 @@ output such as a group-by made Polars buffer the shared input (1.1 GB at 3M rows
 Dtypes come from the first ``SAMPLE_ROWS`` rows and are confirmed while reading, as inspection does
 (see inspection.py): numeric columns without blanks or tokens in the sample are parsed as numbers by
 the CSV reader itself (a non-number fails the read), and every other text column gets its profile
-counts in the same pass. When a candidate is not confirmed, the counts already give the exact
-dtypes: the pass runs again with them (rare: a column that changes its nature after the sample).
+counts in the same pass (for a "string" column a light one: a regex and a cast only on the cells
+that a hash lookup does not find among the sample's plain values, ``known_values``, or, for the text
+column, that its derived measures flag). When a candidate is not confirmed, the counts already give
+the exact dtypes: the pass runs again with them (rare: a column that changes its nature after the
+sample). The line totals of a CSV are counted meanwhile (io.open_table(defer_lines=True)): when they
+disagree with the header, each line is checked and the file read again (``Table.settle``).
 The per-row outputs rest on predictions from the sample (the text column, which string cells need
 no stripping before hashing): after the read the providers are asked again, and when the whole file
 contradicts a prediction their expressions differ and the per-row outputs are read once more.
@@ -46,7 +50,7 @@ import numpy as np
 import polars as pl
 
 from validations.engine import inspection
-from validations.engine.context import RowValues, likely_text, predict_text_column, with_derived
+from validations.engine.context import RowValues, irregular, length, likely_text, predict_text_column, with_derived
 from validations.engine.errors import EngineInputError
 from validations.engine.io import Table
 from validations.engine.schema import MISSING_TOKENS, MIXED_MIN_NUMERIC_SHARE, TextProfile, decide_dtype, text_exprs
@@ -54,6 +58,11 @@ from validations.engine.schema import MISSING_TOKENS, MIXED_MIN_NUMERIC_SHARE, T
 SAMPLE_ROWS = 10_000
 RAW_PREFIX = "__raw:"
 SUSPECT_PREFIX = "__suspect:"
+KNOWN_PREFIX = "__known:"
+# Columns sampled as "string" with at most this many distinct values, and at most this many per
+# sampled row, are looked up in their known values (``known_values``).
+KNOWN_MAX_VALUES = 5_000
+KNOWN_MAX_SHARE = 0.2
 MAX_ATTEMPTS = 4  # a line check, numbers that are not, dtypes that change, the last read
 FLAGS = "__flags"
 
@@ -86,19 +95,59 @@ def _confirm_columns(table: Table) -> list[str]:
 def frame_of(ctx: Any, confirm: list[str] | None = None, exact: bool = True) -> pl.LazyFrame:
     """The typed frame with the derived per-row measures, plus the raw text of ``confirm`` columns
     (whose profile is counted in this pass) and, for the lightly confirmed ones, a per-row mask of
-    the cells that could be blank, a token or padded (``_light_exprs``)."""
+    the cells that could be blank, a token or padded (``_light_exprs``), and for those with known
+    values (``known_values``) a per-row mask of the cells that hold one."""
     if confirm:
         table = ctx.table
+        light = [n for n in confirm if _is_light(table, n, exact)]
+        known = {n: values for n in light if (values := known_values(ctx, n)) is not None}
         copies = [pl.col(n).alias(RAW_PREFIX + n) for n in confirm]
-        copies += [
-            _suspect(n, long=likely_text(ctx, n)).alias(SUSPECT_PREFIX + n)
-            for n in confirm
-            if _is_light(table, n, exact)
-        ]
-        frame = table.typed(table.raw_lazy().with_columns(copies))
+        copies += [pl.col(n).is_in(values.implode()).alias(KNOWN_PREFIX + n) for n, values in known.items()]
+        # A "string" column's typed values are its raw text: the derived measures apply to it.
+        frame = with_derived(table.typed(table.raw_lazy().with_columns(copies)), ctx)
+        return frame.with_columns(_suspect_of(ctx, n, known=n in known) for n in light)
+    return with_derived(ctx.lazy(), ctx)
+
+
+def _suspect_of(ctx: Any, name: str, *, known: bool) -> pl.Expr:
+    """The per-row suspect mask of a lightly confirmed column (``_suspect``): only on the cells
+    that are not known values (``known_values``), or, for the text column, from its derived flag
+    of irregular texts (which holds every padded one), the empty texts, and the texts short enough
+    to be a token (a case-insensitive match has as many characters as the token)."""
+    raw = pl.col(RAW_PREFIX + name)
+    flagged = None if known else irregular(ctx, name)
+    if known:
+        suspect = _suspect(_unknown(name), long=likely_text(ctx, name))
+    elif flagged is not None:
+        chars = length(name)
+        token = pl.when(chars <= MAX_TOKEN_CHARS).then(raw).str.contains(f"(?i)^{_TOKENS}$")
+        suspect = flagged | (chars == 0) | token
     else:
-        frame = ctx.lazy()
-    return with_derived(frame, ctx)
+        suspect = _suspect(raw, long=likely_text(ctx, name))
+    return suspect.fill_null(False).alias(SUSPECT_PREFIX + name)
+
+
+def known_values(ctx: Any, name: str) -> pl.Series | None:
+    """The values of a column sampled as "string" that the sample shows to be neither suspect
+    (``_suspect``) nor numbers, when it has few distinct values (categories): a cell holding one of
+    them needs neither the regex nor the cast of ``_light_exprs``, and looking it up costs ~5x less
+    (measured on 6 category columns of 1M rows: 0.05 s vs 0.26 s for the regex alone). The other
+    cells are checked as before, so the counts do not depend on the sample."""
+    sample = ctx.sample
+    if sample is None or name not in sample.columns or sample[name].dtype != pl.String:
+        return None
+    values = sample[name].drop_nulls().unique()
+    if not len(values) or len(values) > min(KNOWN_MAX_VALUES, KNOWN_MAX_SHARE * sample.height):
+        return None
+    col = pl.col(name)
+    plain = ~_suspect(col, long=False) & col.cast(pl.Float64, strict=False).is_null()
+    values = pl.DataFrame({name: values}).filter(plain)[name].sort()
+    return values if len(values) else None
+
+
+def _unknown(name: str) -> pl.Expr:
+    """The raw cells of ``name`` that are not known values (null elsewhere)."""
+    return pl.when(~pl.col(KNOWN_PREFIX + name)).then(pl.col(RAW_PREFIX + name))
 
 
 def _summary_exprs(table: Table) -> list[pl.Expr]:
@@ -117,29 +166,31 @@ def _summary_exprs(table: Table) -> list[pl.Expr]:
 
 _TOKENS = "(?:" + "|".join(re.escape(t) for t in MISSING_TOKENS) + ")"
 _TOKEN = f"(?i)^\\s*{_TOKENS}\\s*$"
+MAX_TOKEN_CHARS = max(len(t) for t in MISSING_TOKENS)
 
 
-def _suspect(name: str, *, long: bool) -> pl.Expr:
+def _suspect(col: pl.Expr, *, long: bool) -> pl.Expr:
     """Cells that are empty, padded or a token: rare in a string column. One regex call per cell,
     except in long texts, where a pattern that can match at the end scans every cell to its end:
     there "\\s$" is a second, anchored search (~4x faster on ~70-character texts)."""
-    col = pl.col(name)
     if long:
         return col.str.contains(f"(?i)^(?:$|\\s|{_TOKENS}$)") | col.str.contains(r"\s$")
     return col.str.contains(f"(?i)^$|^\\s|\\s$|^{_TOKENS}$")
 
 
-def _light_exprs(name: str, index: int) -> list[pl.Expr]:
+def _light_exprs(name: str, index: int, *, known: bool) -> list[pl.Expr]:
     """What confirms a column sampled as "string" at a fraction of the full profile's cost:
     exact blank and token counts, and an upper bound of its numbers (cells that parse as they are,
     plus padded cells that might). Blank, token and padded cells are all among the suspects
-    (``_suspect``), so those regexes run only on them."""
+    (``_suspect``), so those regexes run only on them; known values (``known_values``) are no
+    numbers, so only the other cells are cast."""
     col = pl.col(RAW_PREFIX + name)
     suspect = pl.when(pl.col(SUSPECT_PREFIX + name)).then(col)
+    numbers = _unknown(name) if known else col
     return [
         suspect.str.contains(r"^\s*$").sum().alias(f"bl{index}"),
         suspect.str.contains(_TOKEN).sum().alias(f"tk{index}"),
-        col.cast(pl.Float64, strict=False).is_not_null().sum().alias(f"fl{index}"),
+        numbers.cast(pl.Float64, strict=False).is_not_null().sum().alias(f"fl{index}"),
         # Two anchored searches: one regex with both ends would scan every cell to its end.
         (suspect.str.contains(r"^\s") | suspect.str.contains(r"\s$")).sum().alias(f"pad{index}"),
     ]
@@ -149,13 +200,14 @@ def _is_light(table: Table, name: str, exact: bool) -> bool:
     return not exact and table.dtypes[name] == "string"
 
 
-def _confirm_exprs(table: Table, confirm: list[str], exact: bool) -> list[pl.Expr]:
+def _confirm_exprs(ctx: Any, confirm: list[str], exact: bool) -> list[pl.Expr]:
     exprs = []
     for j, name in enumerate(confirm):
-        light = _is_light(table, name, exact)
-        exprs += [
-            e.name.prefix("confirm:") for e in (_light_exprs(name, j) if light else text_exprs(RAW_PREFIX + name, j))
-        ]
+        if _is_light(ctx.table, name, exact):
+            found = _light_exprs(name, j, known=known_values(ctx, name) is not None)
+        else:
+            found = text_exprs(RAW_PREFIX + name, j)
+        exprs += [e.name.prefix("confirm:") for e in found]
     return exprs
 
 
@@ -288,7 +340,7 @@ def read(
         try:
             ctx.sample = sample_of(table)
             ctx.text_column = text_column if text_column in table.dtypes else predict_text_column(ctx)
-            exprs = _summary_exprs(table) + _confirm_exprs(table, confirm, exact)
+            exprs = _summary_exprs(table) + _confirm_exprs(ctx, confirm, exact)
             for provide in aggregates:
                 exprs += provide(ctx)
             rows = _row_exprs(ctx, row_values)
@@ -303,6 +355,10 @@ def read(
                 continue
             detail = str(exc).strip().split("\n")[0]
             raise EngineInputError(f"The file could not be read as {table.format}: {detail}.") from exc
+        if not table.settle():  # the line totals, counted meanwhile, disagree: check each line, read again
+            table.check_lines()
+            use_native(table, native_columns(table))
+            continue
         stats = totals.row(0, named=True)
         same = _confirmed(table, confirm, stats, exact)
         if same or attempt == MAX_ATTEMPTS - 1:

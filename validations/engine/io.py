@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from validations.engine import structure
+from validations.engine import linescan, structure
 from validations.engine.compression import decompress_to, file_sha256, sniff_compression
 from validations.engine.errors import EngineInputError
 from validations.engine.schema import (
@@ -114,12 +114,28 @@ class Table:
     _typed: pl.LazyFrame | None = None
     # Reopens the file with every line checked; set while only the totals were (tolerant callers).
     _recheck: Callable[[], Table] | None = None
+    # The background pass of ``open_table(defer_lines=True)``: (sha256, records or None).
+    _pending: Future | None = None
+
+    def settle(self) -> bool:
+        """Wait for the background pass of ``open_table(defer_lines=True)``, if any: the digest, and
+        the exact records; False when the line totals disagree (``check_lines``, read again)."""
+        if self._pending is None:
+            return True
+        self.sha256, records = self._pending.result()
+        self._pending = None
+        if records is None:
+            return False
+        assert self.structure is not None
+        self.structure.records = records
+        return True
 
     def check_lines(self) -> bool:
         """After a read failed: when only the totals of the lines were checked, scan each line,
         leave the bad ones out (findings) and become that table; False when there is nothing to redo."""
         if self._recheck is None:
             return False
+        self.settle()
         fresh = self._recheck()
         fresh.sha256 = self.sha256  # of the stored file, computed once
         for item in fields(self):
@@ -179,10 +195,20 @@ def _unique_names(names: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _scan_text(
-    path: Path, fmt: str, work: Path, *, strict: bool, warnings: list[str], per_line: bool
+    path: Path,
+    fmt: str,
+    work: Path,
+    *,
+    strict: bool,
+    warnings: list[str],
+    per_line: bool,
+    head: linescan.Head | None = None,
 ) -> tuple[pl.LazyFrame, structure.StructureScan, list[str]]:
     if fmt == "jsonl":
         scan = structure.scan_jsonl(path, strict=strict)
+    elif head is not None:
+        # The totals are counted in the background (Table.settle): only an estimate of the rows so far.
+        scan = structure.StructureScan(header=head.header, records=head.estimate, lines_checked=False)
     else:
         # per_line=False leaves a long row to the reader, which then fails on it (see linescan.py).
         scan = structure.scan_delimited(path, separator=separator_of(fmt), strict=strict, per_line=per_line)
@@ -245,16 +271,13 @@ def profile_columns(lf: pl.LazyFrame, fmt: str, *, rows: int | None = None) -> d
 
 
 def _open_data(
-    data_path: Path, fmt: str, work: Path, strict: bool, warnings: list[str], per_line: bool
+    path: Path, fmt: str, work: Path, strict: bool, warnings: list[str], per_line: bool, head: linescan.Head | None
 ) -> tuple[pl.LazyFrame, structure.StructureScan | None, list[str], int | None]:
-    scan: structure.StructureScan | None = None
-    metadata_rows: int | None = None
     if fmt == "parquet":
-        lf, original = _scan_parquet(data_path)
-        metadata_rows = lf.select(pl.len()).collect().item()
-    else:
-        lf, scan, original = _scan_text(data_path, fmt, work, strict=strict, warnings=warnings, per_line=per_line)
-    return lf, scan, original, metadata_rows
+        lf, original = _scan_parquet(path)
+        return lf, None, original, lf.select(pl.len()).collect().item()
+    lf, scan, original = _scan_text(path, fmt, work, strict=strict, warnings=warnings, per_line=per_line, head=head)
+    return lf, scan, original, None
 
 
 def _load(
@@ -266,11 +289,12 @@ def _load(
     warnings: list[str],
     profile_rows: int | None,
     per_line: bool,
+    head: linescan.Head | None = None,
     **known: Any,
 ) -> Table:
     """The table of a decompressed file; ``known`` are the Table fields known before reading."""
     try:
-        lf, scan, original, metadata_rows = _open_data(data_path, fmt, work, strict, warnings, per_line)
+        lf, scan, original, metadata_rows = _open_data(data_path, fmt, work, strict, warnings, per_line, head)
         try:
             profiles = profile_columns(lf, fmt, rows=profile_rows)
         except pl.exceptions.PolarsError:
@@ -334,6 +358,7 @@ def open_table(
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED,
     materialize: bool = False,
     profile_rows: int | None = None,
+    defer_lines: bool = False,
 ) -> Iterator[Table]:
     """Open a dataset for reading; temp files live until the ``with`` block ends.
 
@@ -345,6 +370,10 @@ def open_table(
 
     profile_rows=N infers the text columns' dtypes from the first N rows only: the dtypes are then
     candidates that the caller must confirm on the whole file (see ``inspection.py``).
+
+    defer_lines=True (tolerant sampling callers that read the whole file next): the line totals of
+    an uncompressed CSV/TSV are counted with the digest while the caller reads (see linescan.py),
+    who then calls ``Table.settle``, and ``Table.check_lines`` and reads again when it is False.
     """
     path = Path(path)
     if not path.is_file():
@@ -357,9 +386,18 @@ def open_table(
         warnings.append(f"Declared {compression} compression but the file is {sniffed_compression}.")
     with tempfile.TemporaryDirectory(prefix="synthos-engine-") as tmp, ThreadPoolExecutor(1) as pool:
         work = Path(tmp)
+        head = None
         if sniffed_compression == "none":
-            # hashlib releases the GIL: the digest is computed while the structure is checked.
-            data_path, hashing = path, pool.submit(file_sha256, path)
+            data_path = path
+            fmt = _check_declared(declared_format, sniff_format(data_path), warnings)
+            if defer_lines and not strict and profile_rows is not None and fmt in ("csv", "tsv"):
+                head = linescan.head_of(path, separator=separator_of(fmt))
+            # hashlib releases the GIL: the digest is computed while the structure is checked (or, with
+            # the deferred totals, while the caller reads the file).
+            if head is None:
+                hashing = pool.submit(file_sha256, path)
+            else:
+                hashing = pool.submit(linescan.digest_and_totals, path, head, separator=separator_of(fmt))
         else:
             data_path, hashing = work / "decompressed", Future()
             hashing.set_result(
@@ -367,7 +405,7 @@ def open_table(
             )
             if data_path.stat().st_size == 0:
                 raise EngineInputError("The file decompresses to nothing (0 bytes).")
-        fmt = _check_declared(declared_format, sniff_format(data_path), warnings)
+            fmt = _check_declared(declared_format, sniff_format(data_path), warnings)
         # Sampling callers confirm what they read on the whole file, so they too count only the
         # totals of the lines first (~5x cheaper than checking each line's width): when their read
         # fails they call Table.check_lines, which scans each line and reads the good ones.
@@ -379,10 +417,14 @@ def open_table(
             warnings=warnings,
             profile_rows=profile_rows,
             per_line=not strict and profile_rows is None,
+            head=head,
             compression=sniffed_compression,
             sha256="",
         )
-        table.sha256 = hashing.result()
+        if head is not None and table.structure is not None and not table.structure.lines_checked:
+            table._pending = hashing
+        else:
+            table.sha256 = hashing.result()[0] if head is not None else hashing.result()
         if materialize:
             table.materialize(work)
         try:

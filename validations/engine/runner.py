@@ -14,8 +14,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from threadpoolctl import threadpool_limits
-
 from validations.engine import fused
 from validations.engine.checks import (
     columns,
@@ -96,7 +94,10 @@ def run_validation(
     report_progress("read", 0)
     with ExitStack() as stack:
         # Dtypes are sampled here and confirmed by the first fused pass (fused.py).
-        table = stack.enter_context(open_table(path, declared_format=fmt, strict=False, profile_rows=SAMPLE_ROWS))
+        # The line totals are counted while the read runs (io.open_table, defer_lines): fused.read settles them.
+        table = stack.enter_context(
+            open_table(path, declared_format=fmt, strict=False, profile_rows=SAMPLE_ROWS, defer_lines=True)
+        )
         reference_table = None
         if reference is not None and tier != "quick":
             try:
@@ -114,11 +115,15 @@ def run_validation(
             reference=reference_table,
         )
         setup_issues = _read_fused(ctx, text_column)
+        table.settle()  # the digest (fused.read has settled the line totals)
         timings["read"] = round(time.perf_counter() - started, 4)
-        # One OpenMP/BLAS thread for scikit-learn and numpy: workers scale out as processes, and a
-        # gradient-boosting fit with an oversubscribed OpenMP pool was measured 15x slower (13.6 s vs
-        # 0.9 s on breast_cancer). Polars' own thread pool is not affected.
-        stack.enter_context(threadpool_limits(limits=1))
+        if tier != "quick":  # the quick checks use no BLAS or OpenMP pool: spare the import and the call
+            from threadpoolctl import threadpool_limits
+
+            # One OpenMP/BLAS thread for scikit-learn and numpy: workers scale out as processes, and a
+            # gradient-boosting fit with an oversubscribed OpenMP pool was measured 15x slower (13.6 s vs
+            # 0.9 s on breast_cancer). Polars' own thread pool is not affected.
+            stack.enter_context(threadpool_limits(limits=1))
         results, issues = _run_checks(ctx, checks, report_progress, timings, tier)
         issues = sort_issues(setup_issues + issues, [name for name, _ in checks])
         report: dict[str, Any] = {

@@ -17,7 +17,7 @@ import polars as pl
 
 from validations.engine import fused
 from validations.engine.checks import CheckResult
-from validations.engine.context import PLAIN, Context, RowValues
+from validations.engine.context import LOWER, PLAIN, Context, RowValues
 from validations.engine.report import capped_rows, fmt_count, issue, pct, verb
 
 HASH_SEED = 0x5EED
@@ -141,9 +141,14 @@ def row_exprs(ctx: Context) -> list[pl.Expr]:
     exprs = [row_hash(parts).alias("hash:row")]
     if ctx.text_column:
         col = pl.col(ctx.text_column)
-        plain = pl.col(PLAIN + ctx.text_column)
-        # Plain texts only need lower-casing; the full normalisation runs on the others (masked).
-        text = pl.coalesce(pl.when(plain).then(col).str.to_lowercase(), normalised_text(pl.when(~plain).then(col)))
+        plain, lower = pl.col(PLAIN + ctx.text_column), pl.col(LOWER + ctx.text_column)
+        # Plain texts only need lower-casing, and those in lower case already nothing; the full
+        # normalisation runs on the others (each masked: null elsewhere, which costs nothing).
+        text = pl.coalesce(
+            pl.when(lower).then(col),
+            pl.when(plain & ~lower.fill_null(False)).then(col).str.to_lowercase(),
+            normalised_text(pl.when(~plain).then(col)),
+        )
         exprs += [text.hash(seed=HASH_SEED).alias("hash:text"), col.is_null().alias("flag:text_null")]
     return exprs
 

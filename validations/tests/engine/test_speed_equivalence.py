@@ -158,10 +158,11 @@ def test_outlier_scores_in_batches_equal_one_batch(tmp_path: Path, monkeypatch: 
 
 @pytest.mark.parametrize("sample", [None, ["plain words only"] * 3], ids=["prose", "mostly-letters"])
 def test_word_and_space_counts_of_the_fused_read_equal_the_regex_counts(sample: list[str] | None) -> None:
-    from validations.engine.context import PLAIN, SHARE, WORDS, with_derived
+    from validations.engine.context import LOWER, PLAIN, SHARE, WORDS, with_derived
 
     texts = ["", "  ", "a", " a", "a ", "a  b", "a\tb c", "a\u00a0b", "x\u2028y z", "one two three", "Ｔｈｅ ２", None]
-    texts += ["a, b", "a,\tb", "\t", "é ü", "x1 y"]
+    texts += ["a, b", "a,\tb", "\t", "é ü", "x1 y", "Hello World", "hello world", "héllo wörld", "Ωmega", "a\r\nb"]
+    texts += ['say "hi" now', "ǅ title", "NA"]
     frame_sample = None if sample is None else pl.DataFrame({"t": sample})
     ctx = type("Ctx", (), {"dtypes": {"t": "string"}, "target": None, "text_column": "t", "sample": frame_sample})()
     frame = with_derived(pl.DataFrame({"t": texts}).lazy(), ctx).collect()
@@ -174,6 +175,46 @@ def test_word_and_space_counts_of_the_fused_read_equal_the_regex_counts(sample: 
     assert frame[WORDS + "t"].to_list() == expected["words"].to_list()
     assert frame[SHARE + "t"].fill_nan(None).to_list() == expected["share"].fill_nan(None).to_list()
     assert frame[PLAIN + "t"].fill_null(False).to_list() == expected["plain"].fill_null(False).to_list()
+    # Lower-case plain texts (hashed without lower-casing) are exactly those lower-casing leaves alone.
+    lower = frame[LOWER + "t"].fill_null(False).to_list()
+    plain = expected["plain"].fill_null(False).to_list()
+    assert all(p and t == t.lower() for t, p, low in zip(texts, plain, lower, strict=True) if low)
+    if sample is not None:  # counted by exception: every plain lower-case text is found
+        assert lower == [p and t == t.lower() for t, p in zip(texts, plain, strict=True)]
+
+
+@pytest.mark.parametrize("sample", [None, ["plain words only"] * 3], ids=["prose", "mostly-letters"])
+def test_text_hash_of_the_fused_read_equals_the_hash_of_the_normalised_text(sample: list[str] | None) -> None:
+    from validations.engine.checks.duplicates import HASH_SEED, row_exprs
+    from validations.engine.context import with_derived
+
+    texts = ["Hello World", "hello world", "hello  world", " hello world ", "HELLO, world!", "héllo wörld"]
+    texts += ["Ｈｅｌｌｏ ｗｏｒｌｄ", "hello\tworld", "", "  ", None, "a\r\nb", 'say "hi"', "x1 y", "ǅ title", "NA"]
+    frame_sample = None if sample is None else pl.DataFrame({"t": sample})
+    ctx = type(
+        "Ctx",
+        (),
+        {
+            "dtypes": {"t": "string"},
+            "target": None,
+            "text_column": "t",
+            "sample": frame_sample,
+            "stats": {},
+            "table": type("T", (), {"columns": ["t"]})(),
+        },
+    )()
+    exprs = [e for e in row_exprs(ctx) if e.meta.output_name() == "hash:text"]
+    got = with_derived(pl.DataFrame({"t": texts}).lazy(), ctx).select(exprs).collect()["hash:text"].to_list()
+    reference = (
+        pl.Series(texts)
+        .str.normalize("NFKC")
+        .str.to_lowercase()
+        .str.replace_all(r"[\p{P}\p{S}]+", "")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
+    assert got == pl.select(pl.lit(reference).hash(seed=HASH_SEED)).to_series().to_list()
+    assert got[0] == got[1] == got[2] == got[3] == got[4] == got[6] != got[5]
 
 
 def test_row_hash_groups_rows_as_the_struct_hash_does() -> None:
