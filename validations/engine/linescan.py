@@ -123,14 +123,9 @@ def clean_delimited(path: Path, *, separator: str, per_line: bool = True) -> tup
     sep = ord(separator)
     decoder = codecs.getincrementaldecoder("utf-8")()
     with open(path, "rb") as handle:
-        first = handle.readline()
-        try:
-            header_line = decoder.decode(first.removeprefix(BOM))
-        except UnicodeDecodeError:
+        header_text = _header(handle.readline())
+        if header_text is None:
             return None
-        header_text = header_line.rstrip("\r\n")
-        if not first.endswith(b"\n") or '"' in header_text or not header_text.strip():
-            return None  # header only, quoted or blank: the precise scan knows these cases
         header = header_text.split(separator)
         if len(header) == 1:
             return None  # in a one-column file an empty line is a null value: leave it to csv

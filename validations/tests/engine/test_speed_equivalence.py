@@ -59,6 +59,18 @@ def _comparable(report: dict) -> str:
     return json.dumps(report, sort_keys=True)
 
 
+def _plain_normalised(texts: list) -> pl.Series:
+    """The text normalisation of the exact-duplicate hash, written out step by step."""
+    return (
+        pl.Series(texts)
+        .str.normalize("NFKC")
+        .str.to_lowercase()
+        .str.replace_all(r"[\p{P}\p{S}]+", "")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
+
+
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 def test_the_quick_scan_does_not_depend_on_the_sample_size(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
@@ -92,15 +104,7 @@ def test_normalised_text_fast_path_equals_nfkc_then_rules() -> None:
         return folded
 
     got = pl.select(normalised_text(pl.lit(pl.Series(texts)))).to_series().to_list()
-    slow = (
-        pl.Series(texts)
-        .str.normalize("NFKC")
-        .str.to_lowercase()
-        .str.replace_all(r"[\p{P}\p{S}]+", "")
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-        .to_list()
-    )
+    slow = _plain_normalised(texts).to_list()
     assert got == slow
     assert reference("Ｔｈｅ") == "the"
 
@@ -205,14 +209,7 @@ def test_text_hash_of_the_fused_read_equals_the_hash_of_the_normalised_text(samp
     )()
     exprs = [e for e in row_exprs(ctx) if e.meta.output_name() == "hash:text"]
     got = with_derived(pl.DataFrame({"t": texts}).lazy(), ctx).select(exprs).collect()["hash:text"].to_list()
-    reference = (
-        pl.Series(texts)
-        .str.normalize("NFKC")
-        .str.to_lowercase()
-        .str.replace_all(r"[\p{P}\p{S}]+", "")
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-    )
+    reference = _plain_normalised(texts)
     assert got == pl.select(pl.lit(reference).hash(seed=HASH_SEED)).to_series().to_list()
     assert got[0] == got[1] == got[2] == got[3] == got[4] == got[6] != got[5]
 
