@@ -22,7 +22,6 @@ from validations.engine.report import capped_rows, fmt_count, issue, pct, verb
 
 HASH_SEED = 0x5EED
 WARNING_FRACTION = 0.01
-MATCH_CHUNK = 1 << 20
 PART_ROWS = 2_000_000
 ROW_HASH_BASE = 0x9E3779B97F4A7C15  # odd: multiplying by it loses no bits modulo 2^64
 
@@ -73,7 +72,7 @@ def repeats_of(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(rows that repeat an earlier row, the first row each repeats), both in file order.
 
     Only the rows whose hash occurs twice or more are grouped, so that the temporaries grow with the
-    duplicates rather than with the file (a sorted copy is the one full-size temporary)."""
+    duplicates rather than with the file (a sorted copy and a one-byte mask are the full-size temporaries)."""
     empty = np.array([], dtype=np.int64)
     if len(hashes) == 0:
         return empty, empty
@@ -82,12 +81,9 @@ def repeats_of(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     del ordered
     if not len(repeated):
         return empty, empty
-    parts = []
-    for start in range(0, len(hashes), MATCH_CHUNK):
-        part = hashes[start : start + MATCH_CHUNK]
-        found = np.minimum(np.searchsorted(repeated, part), len(repeated) - 1)
-        parts.append(np.flatnonzero(repeated[found] == part) + start)
-    rows = np.concatenate(parts)
+    # A hash-set lookup: a binary search of every row in the sorted repeats cost ~14x more
+    # (0.26 s vs 0.02 s per 2M rows with 19k repeated hashes).
+    rows = np.flatnonzero(pl.Series(hashes).is_in(pl.Series(repeated).implode()).to_numpy())
     # A stable sort keeps each group in file order: its first row is the one the others repeat.
     order = np.argsort(hashes[rows], kind="stable")
     rows, grouped = rows[order], hashes[rows[order]]

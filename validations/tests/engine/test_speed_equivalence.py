@@ -242,10 +242,12 @@ def test_damage_search_on_non_ascii_texts_only_equals_the_plain_search() -> None
 
 
 def test_repeats_equal_a_first_seen_scan() -> None:
-    from validations.engine.checks.duplicates import MATCH_CHUNK, repeats_of
+    from validations.engine.checks.duplicates import repeats_of
 
     rng = np.random.default_rng(8)
-    hashes = rng.integers(0, 500, size=3 * MATCH_CHUNK // 1000).astype(np.uint64)
+    # 500 distinct values spread over the whole 64-bit range (the top bit set in half of them).
+    values = rng.integers(0, 2**63, size=500, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    hashes = values[rng.integers(0, 500, size=3_000)]
     first: dict[int, int] = {}
     duplicates, originals = [], []
     for row, value in enumerate(hashes.tolist()):
