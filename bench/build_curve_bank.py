@@ -75,6 +75,7 @@ ALPHA = 0.1
 MIN_BAND_CURVES = 19  # the 90% quantile of 19 scores is the second largest
 SPREAD_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0)  # candidate shares of the bootstrap spread in the interval's scale
 NOISE_WEIGHTS = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0)  # candidate widenings per unit of estimated label noise (accuracy)
+PRODUCT_CANDIDATES = 5  # label noise: the best subsets of features whose squares and products are tried
 BANK_PATH = Path(__file__).with_name("curve_bank.jsonl")
 # A budget no bank file's curve reaches even on a busy machine, so the bank does not depend on the load.
 UNHURRIED_S = 600.0
@@ -202,11 +203,8 @@ def calibrate(curves: list[dict]) -> dict:
     noise = calibrate_noise(curves)
     metrics = {}
     for metric, floor in FLOORS.items():
-        rows = [
-            c
-            for c in curves
-            if c["metric"] == metric and c.get("scores") and is_current(c) and c["n_fresh"] >= CALIBRATION_MIN_FRESH
-        ]
+        rows = [c for c in curves if c["metric"] == metric and c.get("scores") and is_current(c)]
+        rows = [c for c in rows if c["n_fresh"] >= CALIBRATION_MIN_FRESH]
         if not rows:
             continue
         parts = [predict.curve_parts(_curve_of(c), rows=c["n"]) for c in rows]
@@ -310,32 +308,25 @@ def calibrate_noise(curves: list[dict]) -> dict:
     scored = []
     for subset in subsets:
         for shared in (True, False):
-            errors = [
-                abs(_fit_for(c, [r for r in rows if r["dataset"] != c["dataset"]], subset, shared)[1]) for c in rows
-            ]
+            errors = [abs(_fit_for(c, _others(rows, c), subset, shared)[1]) for c in rows]
             scored.append((float(np.mean(errors)), shared, subset))
-    lodo, shared, subset = min(scored, key=lambda t: (round(t[0], 6), -t[1], len(t[2])))
-    # Second stage: the chosen features' squares and pairwise products, kept only if they lower the
-    # leave-one-source-out error too (a flip rate is not linear in the features at every overlap).
-    products = tuple(f"{a}*{b}" for a, b in itertools.combinations_with_replacement(subset, 2))
-    errors = [
-        abs(_fit_for(c, [r for r in rows if r["dataset"] != c["dataset"]], subset + products, shared)[1]) for c in rows
-    ]
-    if round(float(np.mean(errors)), 6) < round(lodo, 6):
-        lodo, subset = float(np.mean(errors)), subset + products
+    scored.sort(key=lambda t: (round(t[0], 6), -t[1], len(t[2])))
+    lodo, shared, subset = scored[0]
+    # Second stage: the squares and pairwise products of the best few subsets' features, kept only if
+    # they lower the leave-one-source-out error too (a flip rate is not linear in the features at
+    # every overlap; a pair that is second best alone can be the best with its products).
+    for _, shared_k, subset_k in scored[:PRODUCT_CANDIDATES]:
+        terms = subset_k + tuple(f"{a}*{b}" for a, b in itertools.combinations_with_replacement(subset_k, 2))
+        error = float(np.mean([abs(_fit_for(c, _others(rows, c), terms, shared_k)[1]) for c in rows]))
+        if round(error, 6) < round(lodo, 6):
+            lodo, shared, subset = error, shared_k, terms
     bands = []
     for i, low in enumerate(BANDS):
         band = [c for c in rows if _band(c["n"]) == i]
         coefficients = _fit(rows if shared else band or rows, subset)
         errors = [abs(_apply(coefficients, c["noise_features"]) - c["rate"]) for c in band]
-        bands.append(
-            {
-                "min_rows": low,
-                "coefficients": coefficients,
-                "files": len(band),
-                "bank_mae_points": round(float(np.mean(errors)) * 100, 3) if band else None,
-            }
-        )
+        mae = round(float(np.mean(errors)) * 100, 3) if band else None
+        bands.append({"min_rows": low, "coefficients": coefficients, "files": len(band), "bank_mae_points": mae})
     return {
         "bands": bands,
         "files": len(rows),
@@ -343,6 +334,10 @@ def calibrate_noise(curves: list[dict]) -> dict:
         "bands_share_one_fit": shared,
         "leave_one_source_out_mae_points": round(lodo * 100, 3),
     }
+
+
+def _others(rows: list[dict], row: dict) -> list[dict]:
+    return [r for r in rows if r["dataset"] != row["dataset"]]
 
 
 def _band(n: int) -> int:
@@ -421,14 +416,21 @@ def measure_all(todo: list[Job], *, processes: int, resume: bool, probabilities:
     return [c for c in made if c] if smoke else curves
 
 
-def renoise(curves: list[dict], probabilities: Path | None) -> list[dict]:
-    """The bank with every entry's label-noise features computed again (after label_noise.noise_features
-    changed), from the out-of-fold probabilities kept in ``probabilities`` where they are."""
-    for entry in curves:
-        if entry.get("noise_features"):
-            key = (entry["dataset"], entry["n"], entry["rate"], entry["seed"])
-            again = measure(*key, with_curve=False, probabilities=probabilities)
-            entry["noise_features"] = again["noise_features"] if again else None
+def _noise_again(key: tuple[str, int, float, int], probabilities: Path | None) -> dict | None:
+    again = measure(*key, with_curve=False, probabilities=probabilities)
+    return again["noise_features"] if again else None
+
+
+def renoise(curves: list[dict], probabilities: Path | None, processes: int = 2) -> list[dict]:
+    """The bank with every entry's label-noise features computed again (after label_noise changed),
+    from the out-of-fold probabilities kept in ``probabilities`` where they are (delete the files of
+    the entries whose probabilities the change affects)."""
+    todo = [e for e in curves if e.get("noise_features")]
+    keys = [(e["dataset"], e["n"], e["rate"], e["seed"]) for e in todo]
+    with get_context("spawn").Pool(processes) as pool:
+        found = pool.map(partial(_noise_again, probabilities=probabilities), keys, chunksize=1)
+    for entry, features in zip(todo, found, strict=True):
+        entry["noise_features"] = features
     BANK_PATH.write_text("".join(json.dumps(c) + "\n" for c in curves))
     return curves
 
@@ -446,12 +448,8 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true", help="recalibrate from the existing bank only")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--resume", action="store_true", help="keep the bank's entries, measure only the missing")
-    parser.add_argument(
-        "--select",
-        choices=("all", "noise", "r2"),
-        default="all",
-        help="measure only label-noise-only entries, or only R² curves (the rest of the bank is kept)",
-    )
+    only = "measure only label-noise-only entries, or only R² curves (the rest of the bank is kept)"
+    parser.add_argument("--select", choices=("all", "noise", "r2"), default="all", help=only)
     parser.add_argument("--probabilities", type=Path, help="a folder keeping out-of-fold probabilities")
     parser.add_argument("--sizes", type=int, nargs="+", help="measure only files of these sizes")
     parser.add_argument("--renoise", action="store_true", help="recompute the bank's label-noise features")
@@ -460,7 +458,7 @@ def main() -> None:
     if options.calibrate or options.renoise:
         curves = [json.loads(line) for line in BANK_PATH.read_text().splitlines() if line]
         if options.renoise:
-            curves = renoise(curves, options.probabilities)
+            curves = renoise(curves, options.probabilities, options.processes)
     else:
         todo = jobs(options.smoke)
         if options.select == "noise":

@@ -1,11 +1,14 @@
 """Label-noise estimate: out-of-fold probabilities of the documented baseline + confident learning.
 
 Classification: 5-fold stratified out-of-fold class probabilities from the baseline learner
-(baselines.py). Confident learning (cleanlab, Northcutt et al. 2021) alone reads genuine class
-overlap as noise (13% on a clean but ambiguous table), so the noise fraction is a least-squares
-correction of summaries of the probabilities (``noise_features``), linear in them and, where that
-carries over to unseen sources, in their squares and products. Which summaries enter, and
-their coefficients per file-size band, are fitted on the curve bank's clean (separable,
+(baselines.py), on small files averaged over several repetitions with different folds
+(``repeats_for``): one split's probabilities on a 200-row file are noisy enough to hide wrong labels
+or invent them (the bank's leave-one-source-out error under 500 rows: 3.95 points with one split,
+3.00 with three, 2.61 with five, 2.65 with ten). Confident learning (cleanlab, Northcutt et al.
+2021) alone reads genuine class overlap as noise (13% on a clean but ambiguous table), so the noise
+fraction is a least-squares correction of summaries of the probabilities (``noise_features``),
+linear in them and, where that carries over to unseen sources, in their squares and products.
+Which summaries enter, and their coefficients per file-size band, are fitted on the curve bank's clean (separable,
 overlapping, graded) and noise-injected files, chosen by leave-one-source-out error
 (calibration.json, bench/build_curve_bank.py). The committed fit uses the disagreement among the
 most confident rows and ``uniform_floor`` (with their squares and product): the rate of labels
@@ -47,6 +50,13 @@ MIN_ROWS = 50
 MIN_PER_CLASS = 5
 FOLDS = 5
 SEED = 0
+# Repetitions of the K-fold split on files under REPEAT_BELOW_ROWS rows, fewer where one repetition
+# is costly: at most REPEAT_WORK rows x classes x columns over all repetitions (a 499-row, 10-class,
+# 64-column file gets 3, ~10 s; a 200-row binary one gets 5, ~1 s). Larger files gain nothing from
+# repeats (bank error 1.75 -> 1.73 points at 1,000 rows) and get one.
+MAX_REPEATS = 5
+REPEAT_BELOW_ROWS = 500
+REPEAT_WORK = 1_000_000
 BOOTSTRAPS = 100
 RESIDUAL_Z = 4.0
 MIN_HEADROOM_SHARE = 0.25
@@ -55,19 +65,32 @@ WARNING_FRACTION = 0.1
 TOP_PAIRS = 5
 
 
+def repeats_for(rows: int, classes: int, columns: int) -> int:
+    """How many K-fold repetitions ``out_of_fold_probabilities`` averages (see REPEAT_WORK)."""
+    if rows >= REPEAT_BELOW_ROWS:
+        return 1
+    return int(min(MAX_REPEATS, max(1, REPEAT_WORK // max(1, rows * classes * max(1, columns)))))
+
+
 def out_of_fold_probabilities(features: Features, x: Any, labels: np.ndarray) -> np.ndarray:
-    """Out-of-fold class probabilities (columns: classes 0..K-1 of the integer ``labels``)."""
+    """Out-of-fold class probabilities (columns: classes 0..K-1 of the integer ``labels``), the mean
+    over ``repeats_for`` repetitions of the stratified K-fold split with different folds."""
     from sklearn.model_selection import StratifiedKFold
 
-    folds = StratifiedKFold(n_splits=min(FOLDS, int(np.bincount(labels).min())), shuffle=True, random_state=SEED)
     classes = int(labels.max()) + 1
+    columns = 1 if isinstance(x, list) else int(x.shape[1])
+    repeats = repeats_for(len(labels), classes, columns)
     probabilities = np.zeros((len(labels), classes))
-    # A plain loop, not cross_val_predict: joblib's dispatch was measured to drop the caller's
-    # one-thread OpenMP limit, and an oversubscribed booster ran 60x slower on a busy machine.
-    for train, test in folds.split(np.zeros(len(labels)), labels):
-        model = make_model(features.kind).fit(take(x, train), labels[train])
-        probabilities[np.ix_(test, model.classes_)] = model.predict_proba(take(x, test))
-    return probabilities
+    for repeat in range(repeats):
+        folds = StratifiedKFold(
+            n_splits=min(FOLDS, int(np.bincount(labels).min())), shuffle=True, random_state=SEED + repeat
+        )
+        # A plain loop, not cross_val_predict: joblib's dispatch was measured to drop the caller's
+        # one-thread OpenMP limit, and an oversubscribed booster ran 60x slower on a busy machine.
+        for train, test in folds.split(np.zeros(len(labels)), labels):
+            model = make_model(features.kind).fit(take(x, train), labels[train])
+            probabilities[np.ix_(test, model.classes_)] += model.predict_proba(take(x, test))
+    return probabilities / repeats
 
 
 def out_of_fold_predictions(features: Features, x: Any, y: np.ndarray) -> np.ndarray:
