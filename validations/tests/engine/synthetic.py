@@ -172,8 +172,11 @@ def table_generation(
                 batch = batch[((batch[:, spread] >= low[spread]) & (batch[:, spread] <= high[spread])).all(1)]
             draws = np.vstack([draws, batch[rng.permutation(len(batch))]])
             seed += 1000
-        if len(draws) < rows:  # too few draws survived truncation: repeat them (or clip the last batch)
-            draws = draws[rng.integers(len(draws), size=rows)] if len(draws) else np.clip(raw[:rows], low, high)
+        if len(draws) < rows:
+            # Too few draws survived (a high-dimensional table whose columns heap on their ends): top
+            # up with the last batch clipped to the bounds. Repeating the survivors instead made a
+            # generation of a few rows copied over and over (30 distinct rows of 500 on digits).
+            draws = np.vstack([draws, np.clip(raw[: rows - len(draws)], low, high)])
         values = np.clip(draws[:rows] * std + mean, data.min(0), data.max(0))
         for i, name in enumerate(numeric):
             column = np.round(values[:, i], _decimals(data[:, i]))

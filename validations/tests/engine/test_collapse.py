@@ -33,6 +33,18 @@ def test_truncated_normal_has_thinner_tails_than_a_full_one() -> None:
     assert narrow["tail_spread"] < wide["tail_spread"]
 
 
+def test_truncated_generation_of_a_wide_heaped_table_does_not_copy_rows() -> None:
+    # 24 columns with 40% of their values on 0: joint truncation keeps almost no draw, and the
+    # generator once filled the table by repeating those few (99% duplicated rows).
+    rng = np.random.default_rng(0)
+    frame = pl.DataFrame(
+        {f"c{i}": np.where(rng.random(300) < 0.4, 0.0, rng.uniform(0, 10, 300)).round(2) for i in range(24)}
+    )
+    generated = table_generation(frame, 300, seed=3, truncate=0.01)
+    assert generated.height == 300
+    assert generated.is_duplicated().mean() < 0.05
+
+
 def test_rare_categories_and_entropy_are_measured_on_the_sample() -> None:
     common = ["a"] * 500 + ["b"] * 470
     rare = [f"r{i}" for i in range(30)]  # 30 categories of one row each: 3% of the rows
