@@ -165,7 +165,6 @@ def _summary_exprs(table: Table) -> list[pl.Expr]:
 
 
 _TOKENS = "(?:" + "|".join(re.escape(t) for t in MISSING_TOKENS) + ")"
-_TOKEN = f"(?i)^\\s*{_TOKENS}\\s*$"
 MAX_TOKEN_CHARS = max(len(t) for t in MISSING_TOKENS)
 
 
@@ -189,7 +188,9 @@ def _light_exprs(name: str, index: int, *, known: bool) -> list[pl.Expr]:
     numbers = _unknown(name) if known else col
     return [
         suspect.str.contains(r"^\s*$").sum().alias(f"bl{index}"),
-        suspect.str.contains(_TOKEN).sum().alias(f"tk{index}"),
+        # As the full profile counts them (schema.text_exprs): a case-insensitive regex also matches
+        # "miſſing" (long s folds to s), which lower-casing leaves as it is. Suspects are rare.
+        suspect.str.strip_chars().str.to_lowercase().is_in(MISSING_TOKENS).sum().alias(f"tk{index}"),
         numbers.cast(pl.Float64, strict=False).is_not_null().sum().alias(f"fl{index}"),
         # Two anchored searches: one regex with both ends would scan every cell to its end.
         (suspect.str.contains(r"^\s") | suspect.str.contains(r"\s$")).sum().alias(f"pad{index}"),

@@ -15,7 +15,7 @@ from validations.engine import fused, runner
 from validations.engine.runner import run_validation
 from validations.engine.schema import text_exprs
 
-LATE_CATEGORIES = [" red", "red\t", "NA", "n/a", "  ", "1.5", "RED", "null ", "\u00a0blue", "Gr\u00fcn", "nan", '"q"']
+LATE_CATEGORIES = [" red", "red\t", "NA", "n/a", "  ", "1.5", "RED", "null ", "\u00a0blue", "Gr\u00fcn", "nan", '"q"', "mi\u017f\u017fing"]
 LATE_TEXTS = [
     " padded text with words",
     "text with a trailing tab\t",
@@ -27,6 +27,7 @@ LATE_TEXTS = [
     "Ünïcödé text,  with double  spaces",
     "a text\r\nacross lines here",
     "12.5",
+    "MI\u017f\u017fING",  # long s: no token once lower-cased, though a case-insensitive regex matches it
 ]
 
 
