@@ -177,7 +177,7 @@ def one_curve(job: Job, probabilities: Path | None = None) -> dict | None:
 def jobs(smoke: bool) -> list[Job]:
     """Every source at every size it allows (R² sources at two seeds); at 5,000 rows a curve only at
     half the noise rates, the rest label noise only; classification sources also get label-noise-only
-    entries at NOISE_SEEDS. The committed bank lacks 12: generators' 5,000-row accuracy curves."""
+    entries at NOISE_SEEDS."""
     if smoke:
         return [("breast_cancer", 100, 0.0, 1, True)]
     out = []

@@ -129,6 +129,14 @@ GENERATORS: dict[str, dict] = {
         "n_classes": 3,
         "class_sep": 1.5,
     },
+    # many classes: at 200 rows, 20 per class (the real bank's tables have at most 7 classes)
+    "cls_10class": {
+        "maker": "classification",
+        "n_features": 20,
+        "n_informative": 10,
+        "n_classes": 10,
+        "class_sep": 1.5,
+    },
     # clean but genuinely ambiguous (overlapping classes, correct labels)
     "cls_overlap": {"maker": "classification", "n_features": 10, "n_informative": 4, "class_sep": 0.5},
     "cls_overlap_3class": {
