@@ -28,7 +28,8 @@ def _planted(rows: int, rate: float, seed: int) -> pl.DataFrame:
 
 def test_small_files_get_several_repeats_and_costly_or_large_ones_fewer() -> None:
     assert repeats_for(200, 2, 10) == MAX_REPEATS
-    assert repeats_for(499, 10, 64) == 3  # 319,360 rows x classes x columns per repetition
+    assert repeats_for(200, 10, 64) == 3  # 128,000 rows x classes x columns per repetition
+    assert repeats_for(499, 10, 64) == 1
     assert repeats_for(200, 50, 500) == 1
     assert repeats_for(REPEAT_BELOW_ROWS, 2, 2) == 1
     assert repeats_for(5_000, 2, 2) == 1
