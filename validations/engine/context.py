@@ -194,7 +194,10 @@ def derived_stages(ctx: Context) -> list[list[pl.Expr]]:
         counting = _not_letters_by_exception if by_exception else _not_letters_directly
         for stage, exprs in zip(stages, counting(col, name), strict=False):
             stage += exprs
-        stages[0].append(col.str.count_matches(" ", literal=True).alias(SPACES + name))
+        # The regex engine counts faster in long texts (126 vs 151 ms on 1M ~70-character texts), the
+        # literal search in short ones (16 vs 29 ms on 1M city names).
+        spaces_of = col.str.count_matches(" ", literal=not likely_text(ctx, name))
+        stages[0].append(spaces_of.alias(SPACES + name))
         odd, spaces, non_letters = pl.col(ODD + name), pl.col(SPACES + name), pl.col(NOT_LETTERS + name)
         irregular = pl.when(odd).then(col)
         non_empty = (col.str.len_bytes() > 0).cast(pl.UInt32)
