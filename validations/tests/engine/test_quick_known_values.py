@@ -15,7 +15,8 @@ from validations.engine import fused, runner
 from validations.engine.runner import run_validation
 from validations.engine.schema import text_exprs
 
-LATE_CATEGORIES = [" red", "red\t", "NA", "n/a", "  ", "1.5", "RED", "null ", "\u00a0blue", "Gr\u00fcn", "nan", '"q"', "mi\u017f\u017fing"]
+LATE_CATEGORIES = [" red", "red\t", "NA", "n/a", "  ", "1.5", "RED", "null ", "\u00a0blue", "Gr\u00fcn", "nan", '"q"']
+LATE_CATEGORIES.append("mi\u017f\u017fing")  # long s: no token once lower-cased, though (?i) regexes match it
 LATE_TEXTS = [
     " padded text with words",
     "text with a trailing tab\t",
