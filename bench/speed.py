@@ -1,7 +1,7 @@
 """Speed and memory of the engine against the floor and the tools customers compare us with.
 
     .venv/bin/python bench/speed.py [--data-dir /tmp/speed-data] [--rows 1000000,10000000]
-        [--skip-10m] [--docs 200000] [--only polars,quick,standard,ydata,pandas,neardup,datasketch]
+        [--skip-10m] [--docs 200000] [--only polars,quick,standard,ydata,pandas,neardup,datasketch] [--repeat 3]
         [--bench-python .venv-bench/bin/python] [--smoke] [--json results.json]
 
 One run, side by side (issue #4, Acceptance):
@@ -11,7 +11,8 @@ One run, side by side (issue #4, Acceptance):
 - text: a JSONL corpus of 200k documents with injected near-copies (exact copies and 1-10% of words
   replaced) whose groups are the ground truth.
 Every measurement runs in its own subprocess, so peak RSS (VmHWM) is the tool's alone; wall and CPU
-seconds cover the work after imports. ydata-profiling, pandas and datasketch run with
+seconds cover the work after imports. The floor and the quick scan (the goal's ratio) run --repeat
+times, interleaved, and the fastest run of each is printed. ydata-profiling, pandas and datasketch run with
 ``--bench-python`` (their own venv, requirements-bench.txt); a tool that is not installed is
 reported as such. Near-dup recall/precision are pairwise against the planted groups (a predicted
 cluster of n rows makes n(n-1)/2 pairs), for ours and for datasketch's MinHashLSH at the same
@@ -56,6 +57,7 @@ LABELS = {
 }
 # Competitors are measured at 1M rows only (issue #4): at 10M ydata-profiling needs ~80 GB.
 SMALL_ONLY = ("ydata", "pandas")
+REPEATED = ("polars", "quick")
 THRESHOLD = 0.5
 NUM_PERM = 128
 
@@ -248,6 +250,12 @@ def run_tool(tool: str, path: Path, truth: Path | None, args: argparse.Namespace
     return json.loads(lines[-1])
 
 
+def _faster(kept: dict | None, new: dict) -> dict:
+    if kept is None or kept.get("status") != "ok":
+        return new
+    return new if new.get("status") == "ok" and new["wall"] < kept["wall"] else kept
+
+
 def _fmt(value, spec: str) -> str:
     return format("-", ">" + spec.split(".")[0]) if value is None else format(value, spec)
 
@@ -335,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(TABLE_TOOLS + TEXT_TOOLS), help="comma-separated tools")
     parser.add_argument("--bench-python", default=str(ROOT / ".venv-bench" / "bin" / "python"))
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the floor and the quick scan (fastest kept)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, under a minute")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--worker", choices=sorted(TOOLS), help=argparse.SUPPRESS)
@@ -378,15 +387,24 @@ def _run(args: argparse.Namespace, data_dir: Path, rows_list: list[int], wanted:
     goals: list[str] = []
     everything: dict = {"tables": {}, "text": None}
     for rows, path in files["tables"].items():
-        results = {}
-        for tool in (t for t in TABLE_TOOLS if t in wanted):
-            if (tool in SMALL_ONLY and rows > 1_000_000) or (tool == "standard" and rows > args.standard_max_rows):
-                continue
-            results[tool] = run_tool(tool, path, None, args)
+        results: dict[str, dict] = {}
+        tools = [
+            t
+            for t in TABLE_TOOLS
+            if t in wanted
+            and not ((t in SMALL_ONLY and rows > 1_000_000) or (t == "standard" and rows > args.standard_max_rows))
+        ]
+        # The floor and the quick scan, whose ratio is the goal, run --repeat times, interleaved, and
+        # keep their fastest run: one run of the floor at 10M rows was measured anywhere from 4.4 to 6.3 s.
+        for attempt in range(max(1, args.repeat)):
+            for tool in tools:
+                if attempt == 0 or tool in REPEATED:
+                    results[tool] = _faster(results.get(tool), run_tool(tool, path, None, args))
         if not results:
             continue
         size = path.stat().st_size / 1e6
-        print_rows(f"table: {rows:,} rows x 20 columns, {size:,.0f} MB CSV", "rows", results, rows)
+        best = f"; polars and quick: fastest of {args.repeat} runs" if args.repeat > 1 else ""
+        print_rows(f"table: {rows:,} rows x 20 columns, {size:,.0f} MB CSV{best}", "rows", results, rows)
         table_goals(rows, results, goals)
         everything["tables"][rows] = results
     rss_goals(everything["tables"], goals)
