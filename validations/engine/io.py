@@ -393,16 +393,16 @@ def open_table(
             if defer_lines and not strict and profile_rows is not None and fmt in ("csv", "tsv"):
                 head = linescan.head_of(path, separator=separator_of(fmt))
             # hashlib releases the GIL: the digest is computed while the structure is checked (or, with
-            # the deferred totals, while the caller reads the file).
+            # the deferred totals, while the caller reads the file). The future holds (sha256, data
+            # records or None where they were not counted), as for a decompressed file below.
             if head is None:
-                hashing = pool.submit(file_sha256, path)
+                hashing = pool.submit(lambda: (file_sha256(path), None))
             else:
                 hashing = pool.submit(linescan.digest_and_totals, path, head, separator=separator_of(fmt))
         else:
             data_path, hashing = work / "decompressed", Future()
-            hashing.set_result(
-                decompress_to(path, data_path, compression=sniffed_compression, max_bytes=max_decompressed_bytes)
-            )
+            digest = decompress_to(path, data_path, compression=sniffed_compression, max_bytes=max_decompressed_bytes)
+            hashing.set_result((digest, None))
             if data_path.stat().st_size == 0:
                 raise EngineInputError("The file decompresses to nothing (0 bytes).")
             fmt = _check_declared(declared_format, sniff_format(data_path), warnings)
@@ -424,7 +424,7 @@ def open_table(
         if head is not None and table.structure is not None and not table.structure.lines_checked:
             table._pending = hashing
         else:
-            table.sha256 = hashing.result()[0] if head is not None else hashing.result()
+            table.sha256 = hashing.result()[0]
         if materialize:
             table.materialize(work)
         try:
