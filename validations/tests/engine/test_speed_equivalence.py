@@ -122,6 +122,42 @@ def test_one_permutation_minhash_keeps_recall_and_precision_on_labelled_edits() 
     assert 2 * recall * precision / (recall + precision) >= 0.95
 
 
+def test_one_step_densification_of_short_texts_equals_the_probing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Texts from empty to 200 words: few, some and most of the 126 bins filled; a DENSIFY_CHUNK
+    # boundary inside the texts.
+    rng = np.random.default_rng(4)
+    texts = [" ".join(f"w{v}" for v in rng.integers(0, 400, size=n)) for n in rng.integers(0, 200, size=700)]
+    texts[:40] = [f"a b c d e{i}" for i in range(40)]
+    values, owner = minhash.flat_shingles(texts)
+    monkeypatch.setattr(minhash, "DENSIFY_CHUNK", 300)
+    signatures = {}
+    for few in (0, minhash.FEW_FILLED_BINS, minhash.NUM_PERM):  # probing only, as shipped, one step only
+        monkeypatch.setattr(minhash, "FEW_FILLED_BINS", few)
+        signatures[few] = minhash._oph(values, owner, len(texts), minhash.NUM_PERM)
+    probing, shipped, one_step = signatures.values()
+    assert (probing == minhash._EMPTY).any(axis=1).sum() == (len(texts) - len(set(owner.tolist())))
+    assert np.array_equal(probing, shipped) and np.array_equal(probing, one_step)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_flat_shingles_are_each_texts_word_shingles_in_order(k: int) -> None:
+    rng = np.random.default_rng(k)
+    texts = [None, "", "one", "two words", "Ünïcode wörds, here!", "a b c d"]
+    texts += [" ".join(f"w{v}" for v in rng.integers(0, 50, size=n)) for n in rng.integers(0, 9, size=300)]
+    values, owner = minhash.flat_shingles(texts, k)
+    expected, owners = [], []
+    for position, text in enumerate(texts):
+        words = minhash._tokens([text]).explode().drop_nulls().hash(seed=minhash.SEED).to_list()
+        width = min(k, len(words))
+        for start in range(len(words) - width + 1 if words else 0):
+            combined = 0
+            for word in words[start : start + width]:
+                combined = (combined * 1099511628211 + word) % 2**64
+            expected.append(combined)
+            owners.append(position)
+    assert values.tolist() == expected and owner.tolist() == owners
+
+
 def test_short_templated_texts_one_word_apart_form_one_cluster() -> None:
     # Rotation densification left such 12-shingle texts (Jaccard 0.71) without a shared band.
     texts = [f"The quick fox number {i % 300} jumps over the lazy dog again and again" for i in range(900)]
