@@ -241,29 +241,35 @@ def signatures(shingles: Sequence[np.ndarray], num_perm: int = NUM_PERM) -> np.n
 def candidate_pairs(sigs: np.ndarray, bands: int = BANDS) -> np.ndarray:
     """Pairs (i, j), i < j, sharing at least one band; each bucket links its members to its first."""
     rows = sigs.shape[1] // bands
-    pairs: list[np.ndarray] = []
     empty = sigs[:, 0] == np.iinfo(np.uint32).max
     ids = np.flatnonzero(~empty)
+    blocks = sigs[ids, : bands * rows].reshape(len(ids), bands, rows)
+    # One 64-bit key per text and band (polynomial mix, wrapping), all bands at once: sorting it is
+    # ~10x faster than sorting the rows as byte strings; a key collision only adds a pair that
+    # verification drops.
+    keys = np.zeros((bands, len(ids)), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in range(rows):
+            keys *= np.uint64(0x100000001B3)
+            keys += blocks[:, :, column].T
+    pairs: list[np.ndarray] = []
     for band in range(bands):
-        block = sigs[ids, band * rows : (band + 1) * rows].astype(np.uint64)
-        # One 64-bit key per band (polynomial mix, wrapping): sorting it is ~10x faster than
-        # sorting the rows as byte strings; a key collision only adds a pair that verification drops.
-        keys = np.zeros(len(ids), dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for column in range(rows):
-                keys = keys * np.uint64(0x100000001B3) + block[:, column]
-        order = np.argsort(keys, kind="stable")
-        ordered = keys[order]
-        starts = np.r_[True, ordered[1:] != ordered[:-1]]
-        first = order[np.flatnonzero(starts)][np.cumsum(starts) - 1]
-        member = ~starts
-        if member.any():
-            pairs.append(np.stack([ids[first[member]], ids[order[member]]], axis=1))
+        # Unstable (5x faster than stable): a bucket's first text is its smallest position instead.
+        order = np.argsort(keys[band])
+        ordered = keys[band][order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        if len(starts) == len(order):
+            continue
+        first = np.repeat(np.minimum.reduceat(order, starts), np.diff(np.r_[starts, len(order)]))
+        member = order != first
+        pairs.append(np.stack([ids[first[member]], ids[order[member]]], axis=1))
     if not pairs:
         return np.empty((0, 2), dtype=np.int64)
     found = np.concatenate(pairs)
     found.sort(axis=1)
-    return np.unique(found, axis=0)
+    # Unique pairs as one sortable uint64 each (np.unique over rows sorts them as byte strings).
+    packed = _sorted_unique((found[:, 0].astype(np.uint64) << np.uint64(32)) | found[:, 1].astype(np.uint64))
+    return np.stack([packed >> np.uint64(32), packed & np.uint64(0xFFFFFFFF)], axis=1).astype(np.int64)
 
 
 def jaccard(left: np.ndarray, right: np.ndarray) -> float:

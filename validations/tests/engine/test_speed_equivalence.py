@@ -158,6 +158,22 @@ def test_flat_shingles_are_each_texts_word_shingles_in_order(k: int) -> None:
     assert values.tolist() == expected and owner.tolist() == owners
 
 
+@pytest.mark.parametrize("bands", [42, 40])
+def test_candidate_pairs_link_every_bucket_to_its_first_text(bands: int) -> None:
+    rng = np.random.default_rng(bands)
+    sigs = rng.integers(0, 3, size=(400, minhash.NUM_PERM)).astype(np.uint32)  # buckets of many texts
+    sigs[rng.integers(0, 400, size=20)] = np.iinfo(np.uint32).max  # texts without shingles
+    rows = minhash.NUM_PERM // bands
+    expected = set()
+    for band in range(bands):
+        buckets: dict[tuple, list[int]] = {}
+        for text in range(len(sigs)):
+            if sigs[text, 0] != np.iinfo(np.uint32).max:
+                buckets.setdefault(tuple(sigs[text, band * rows : (band + 1) * rows]), []).append(text)
+        expected |= {(members[0], other) for members in buckets.values() for other in members[1:]}
+    assert minhash.candidate_pairs(sigs, bands).tolist() == sorted(map(list, expected))
+
+
 def test_short_templated_texts_one_word_apart_form_one_cluster() -> None:
     # Rotation densification left such 12-shingle texts (Jaccard 0.71) without a shared band.
     texts = [f"The quick fox number {i % 300} jumps over the lazy dog again and again" for i in range(900)]
