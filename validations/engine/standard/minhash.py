@@ -160,7 +160,7 @@ def _oph(values: np.ndarray, owner: np.ndarray, documents: int, bins: int) -> np
         hashed >>= np.uint64(32)
         value = hashed.astype(np.uint32)
         del hashed
-    cell = owner.astype(np.int64) * bins
+    cell = owner.astype(np.int64, copy=False) * bins
     cell += slot.view(np.int64)  # slot < bins
     del slot
     sigs = np.full(documents * bins, _EMPTY, dtype=np.uint32)
@@ -289,7 +289,8 @@ def _sorted_unique(array: np.ndarray) -> np.ndarray:
 
 def _packed(high: np.ndarray, low: np.ndarray, low_bits: int) -> np.ndarray:
     """One sortable uint64 per (high, low): ``high`` above the top ``low_bits`` bits of ``low``."""
-    return (high.astype(np.uint64) << np.uint64(low_bits)) | (low >> np.uint64(64 - low_bits))
+    top = high.astype(np.int64, copy=False).view(np.uint64)  # a view, not a copy: non-negative
+    return (top << np.uint64(low_bits)) | (low >> np.uint64(64 - low_bits))
 
 
 def pair_jaccard(
@@ -309,7 +310,7 @@ def pair_jaccard(
     doc_bits = max(documents, len(pairs)).bit_length()
     low_bits = 64 - doc_bits
     unique = _sorted_unique(_packed(owner[keep], values[keep], low_bits))
-    docs = (unique >> np.uint64(low_bits)).astype(np.int64)
+    docs = (unique >> np.uint64(low_bits)).view(np.int64)
     vals = unique & np.uint64((1 << low_bits) - 1)
     starts = np.searchsorted(docs, np.arange(documents))
     sizes = np.searchsorted(docs, np.arange(documents), side="right") - starts
@@ -336,7 +337,7 @@ def _shared_shingles(
     offsets = np.cumsum(segment_size) - segment_size
     gather = np.repeat(segment_start - offsets, segment_size) + np.arange(int(segment_size.sum()))
     pair_of = np.repeat(np.repeat(np.arange(len(pairs)), 2), segment_size)
-    laid = np.sort((pair_of.astype(np.uint64) << np.uint64(low_bits)) | vals[gather])
+    laid = np.sort((pair_of.astype(np.int64, copy=False).view(np.uint64) << np.uint64(low_bits)) | vals[gather])
     twice = laid[1:] == laid[:-1]
     return np.bincount((laid[1:][twice] >> np.uint64(low_bits)).astype(np.int64), minlength=len(pairs))
 
