@@ -330,16 +330,24 @@ def pair_jaccard(
 def _shared_shingles(
     vals: np.ndarray, starts: np.ndarray, sizes: np.ndarray, pairs: np.ndarray, low_bits: int
 ) -> np.ndarray:
-    """How many shingles each pair's two texts share: both sets laid side by side per pair, a value
-    seen twice within one pair is shared."""
-    segment_start = np.stack([starts[pairs[:, 0]], starts[pairs[:, 1]]], axis=1).ravel()
-    segment_size = np.stack([sizes[pairs[:, 0]], sizes[pairs[:, 1]]], axis=1).ravel()
-    offsets = np.cumsum(segment_size) - segment_size
-    gather = np.repeat(segment_start - offsets, segment_size) + np.arange(int(segment_size.sum()))
-    pair_of = np.repeat(np.repeat(np.arange(len(pairs)), 2), segment_size)
-    laid = np.sort((pair_of.astype(np.int64, copy=False).view(np.uint64) << np.uint64(low_bits)) | vals[gather])
-    twice = laid[1:] == laid[:-1]
-    return np.bincount((laid[1:][twice] >> np.uint64(low_bits)).astype(np.int64), minlength=len(pairs))
+    """How many shingles each pair's two texts share. Each text's values are sorted (a segment of
+    one sorted array), so with the pair's index above them the first texts' values of all pairs
+    form one sorted array and the second texts' another: one search of the first in the second
+    finds the shared ones, where sorting both laid side by side cost ~3x more."""
+
+    def laid(side: int) -> tuple[np.ndarray, np.ndarray]:
+        segment_start, segment_size = starts[pairs[:, side]], sizes[pairs[:, side]]
+        offsets = np.cumsum(segment_size) - segment_size
+        gather = np.repeat(segment_start - offsets, segment_size) + np.arange(int(segment_size.sum()))
+        pair_of = np.repeat(np.arange(len(pairs)), segment_size)
+        return (pair_of.astype(np.int64, copy=False).view(np.uint64) << np.uint64(low_bits)) | vals[gather], pair_of
+
+    left, pair_of = laid(0)
+    right, _ = laid(1)
+    if not len(left) or not len(right):
+        return np.zeros(len(pairs), dtype=np.int64)
+    found = np.minimum(np.searchsorted(right, left), len(right) - 1)
+    return np.bincount(pair_of[right[found] == left], minlength=len(pairs))
 
 
 class UnionFind:
