@@ -92,15 +92,17 @@ def _confirm_columns(table: Table) -> list[str]:
     return [n for n in table.text_profiles if n not in table.native]
 
 
-def frame_of(ctx: Any, confirm: list[str] | None = None, exact: bool = True) -> pl.LazyFrame:
+def frame_of(
+    ctx: Any, confirm: list[str] | None = None, exact: bool = True, known: dict[str, pl.Series] | None = None
+) -> pl.LazyFrame:
     """The typed frame with the derived per-row measures, plus the raw text of ``confirm`` columns
     (whose profile is counted in this pass) and, for the lightly confirmed ones, a per-row mask of
     the cells that could be blank, a token or padded (``_light_exprs``), and for those with known
-    values (``known_values``) a per-row mask of the cells that hold one."""
+    values (``known``, from ``_known_by_column``) a per-row mask of the cells that hold one."""
     if confirm:
         table = ctx.table
         light = [n for n in confirm if _is_light(table, n, exact)]
-        known = {n: values for n in light if (values := known_values(ctx, n)) is not None}
+        known = known or {}
         copies = [pl.col(n).alias(RAW_PREFIX + n) for n in confirm]
         copies += [pl.col(n).is_in(values.implode()).alias(KNOWN_PREFIX + n) for n, values in known.items()]
         # A "string" column's typed values are its raw text: the derived measures apply to it.
@@ -143,6 +145,13 @@ def known_values(ctx: Any, name: str) -> pl.Series | None:
     plain = ~_suspect(col, long=False) & col.cast(pl.Float64, strict=False).is_null()
     values = pl.DataFrame({name: values}).filter(plain)[name].sort()
     return values if len(values) else None
+
+
+def _known_by_column(ctx: Any, confirm: list[str], exact: bool) -> dict[str, pl.Series]:
+    """``known_values`` of each lightly confirmed column that has them (read by the frame and the
+    confirmation counts of one pass)."""
+    light = [n for n in confirm if _is_light(ctx.table, n, exact)]
+    return {n: values for n in light if (values := known_values(ctx, n)) is not None}
 
 
 def _unknown(name: str) -> pl.Expr:
@@ -201,11 +210,11 @@ def _is_light(table: Table, name: str, exact: bool) -> bool:
     return not exact and table.dtypes[name] == "string"
 
 
-def _confirm_exprs(ctx: Any, confirm: list[str], exact: bool) -> list[pl.Expr]:
+def _confirm_exprs(ctx: Any, confirm: list[str], exact: bool, known: dict[str, pl.Series]) -> list[pl.Expr]:
     exprs = []
     for j, name in enumerate(confirm):
         if _is_light(ctx.table, name, exact):
-            found = _light_exprs(name, j, known=known_values(ctx, name) is not None)
+            found = _light_exprs(name, j, known=name in known)
         else:
             found = text_exprs(RAW_PREFIX + name, j)
         exprs += [e.name.prefix("confirm:") for e in found]
@@ -341,11 +350,12 @@ def read(
         try:
             ctx.sample = sample_of(table)
             ctx.text_column = text_column if text_column in table.dtypes else predict_text_column(ctx)
-            exprs = _summary_exprs(table) + _confirm_exprs(ctx, confirm, exact)
+            known = _known_by_column(ctx, confirm, exact)
+            exprs = _summary_exprs(table) + _confirm_exprs(ctx, confirm, exact, known)
             for provide in aggregates:
                 exprs += provide(ctx)
             rows = _row_exprs(ctx, row_values)
-            frame = frame_of(ctx, confirm, exact)
+            frame = frame_of(ctx, confirm, exact, known)
             totals, *_ = _collect([frame.select(exprs)] + _row_queries(ctx, frame, rows))
         except pl.exceptions.PolarsError as exc:
             if table.check_lines():  # only the line totals were checked: now each line is
