@@ -56,7 +56,12 @@ def run(ctx: Context) -> CheckResult:
         risk = {"score": 0.0, "level": "low", "indicators": {}}
         return {"risk": risk, "kind": None}, []
     if ctx.text_column:
-        payload = text_collapse(ctx.texts(), _reference_texts(ctx))
+        texts = ctx.texts()
+        if not any(text and not text.isspace() for text in texts):
+            # Indicators of no words read as the least diverse text there is (score 1, "high").
+            risk = {"score": 0.0, "level": "low", "indicators": {}}
+            return {"risk": risk, "kind": "text", "reason": "the text column holds no text to measure"}, []
+        payload = text_collapse(texts, _reference_texts(ctx))
     else:
         reference = _table_pool(ctx.reference) if ctx.reference is not None else None
         payload = table_collapse(_table_pool(ctx.table, rows=ctx.rows), reference)

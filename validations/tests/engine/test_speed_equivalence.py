@@ -14,7 +14,7 @@ import pytest
 from validations.engine import runner
 from validations.engine.checks.duplicates import normalised_text
 from validations.engine.runner import run_validation
-from validations.engine.standard import minhash
+from validations.engine.standard import minhash, word_hashes
 from validations.tests.engine.synthetic import edit_words, zipf_texts
 
 
@@ -139,6 +139,48 @@ def test_one_step_densification_of_short_texts_equals_the_probing(monkeypatch: p
     assert np.array_equal(probing, shipped) and np.array_equal(probing, one_step)
 
 
+def _reference_words(text: str | None) -> list[str]:
+    """A text's words by the plain definition: NFKC, lower case, runs of \\w (Polars' Unicode rules)."""
+    if text is None:
+        return []
+    return pl.Series([text]).str.normalize("NFKC").str.to_lowercase().str.extract_all(r"\w+")[0].to_list()
+
+
+WORDY_TEXTS = [
+    None,
+    "",
+    "   ",
+    "!!! ---",
+    "one",
+    "Two WORDS",
+    "Hello, World!  foo_bar  x--y 3.5 x1",
+    "Ünïcode wörds, here! naïve CAFÉ — ß İstanbul",
+    "ＴＨＥ ﬁne Ｋelvin ligatures",
+    "日本語のテキスト です ƀar",  # ƀ is C6 80 in UTF-8: a word byte of exactly 0x80
+    "tab\tsep\nnew line\r\nend",
+    "_under_ score_ __",
+    "eightchr ninechars sixteen_bytes_x seventeen_bytes_x " + "w" * 40,
+    "hello héllo hello",
+]
+
+
+def test_word_hashes_are_the_hashes_of_each_texts_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(8)
+    texts = WORDY_TEXTS + [" ".join(f"W{v}x" * int(v % 4 + 1) for v in rng.integers(0, 99, size=n)) for n in range(60)]
+    expected = [[word_hashes.word_hash(w) for w in _reference_words(t)] for t in texts]
+    for chunk in (word_hashes.CHUNK_BYTES, 64, 1):  # as shipped, a few texts per chunk, one text per chunk
+        monkeypatch.setattr(word_hashes, "CHUNK_BYTES", chunk)
+        hashes, counts = word_hashes.word_hashes(texts)
+        assert counts.tolist() == [len(e) for e in expected]
+        assert hashes.tolist() == [h for e in expected for h in e]
+    # One word, one hash, whichever path found it; different words differ, also past their 8th byte.
+    hashes, counts = word_hashes.word_hashes(["hello sixteen_bytes_x", "héllo HELLO sixteen_bytes_y"])
+    assert hashes[0] == hashes[3] and hashes[1] != hashes[4] and len(set(hashes.tolist())) == 4
+    for nothing in ([], [None], ["", " ! "]):
+        hashes, counts = word_hashes.word_hashes(nothing)
+        assert len(hashes) == 0 and counts.tolist() == [0] * len(nothing)
+
+
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_flat_shingles_are_each_texts_word_shingles_in_order(k: int) -> None:
     rng = np.random.default_rng(k)
@@ -147,7 +189,7 @@ def test_flat_shingles_are_each_texts_word_shingles_in_order(k: int) -> None:
     values, owner = minhash.flat_shingles(texts, k)
     expected, owners = [], []
     for position, text in enumerate(texts):
-        words = minhash._tokens([text]).explode().drop_nulls().hash(seed=minhash.SEED).to_list()
+        words = [word_hashes.word_hash(w) for w in _reference_words(text)]
         width = min(k, len(words))
         for start in range(len(words) - width + 1 if words else 0):
             combined = 0

@@ -94,6 +94,17 @@ def test_near_duplicate_check_reports_rows_and_clusters(tmp_path: Path) -> None:
     assert near["count"] == 1 and near["rows"] == [10]
 
 
+def test_a_text_column_without_words_has_no_near_duplicates_and_no_collapse_alarm(tmp_path: Path) -> None:
+    path = tmp_path / "blank.csv"
+    path.write_text("id,body\n1,\n2,   \n3,\n")
+    report = validate(path, tier="standard", text_column="body")
+    assert report["checks"]["near_duplicates"]["count"] == 0
+    assert not [i for i in report["issues"] if i["check"] in ("near_duplicates", "collapse")]
+    assert report["collapse_risk"]["level"] == "low"
+    assert report["checks"]["collapse"]["reason"] == "the text column holds no text to measure"
+    assert near_duplicate_clusters(["", None, "!!!"])[0] == []
+
+
 def test_near_identical_table_rows(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     frame = pl.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40), "k": range(40)})
