@@ -124,6 +124,7 @@ _SHIFT = np.uint32(0x9E3779B1)  # odd: a value borrowed at probe t differs for e
 DENSIFY_CHUNK = 10_000  # texts densified at once: the probing's index arrays stay in cache (50k: ~1.4x slower)
 # Texts with at most this many filled bins (of NUM_PERM) are densified in one step (``_densify_few``).
 FEW_FILLED_BINS = 16
+FEW_SLICE = 500_000  # (text, empty bin, filled bin) ranks compared at once by ``_densify_few``
 PAIR_BLOCK = 50_000  # pairs verified at once (200k bench documents: 1.65 s; 1.91 s in blocks of 200k)
 
 
@@ -199,24 +200,35 @@ def _densify_few(
     """``_oph``'s densification, for the texts with few filled bins (short texts), in one step:
     an empty bin j borrows from the filled bin f whose offset (f - j) mod bins comes first in
     ``probes``, as the probing finds it, but compared over the m filled bins at once instead of
-    probing ~bins/m times (100k texts of 4-8 words: 7.3 s -> 1.5 s for ``_oph``). Same values."""
+    probing ~bins/m times (100k texts of 4-8 words: 7.3 s -> 1.5 s for ``_oph``). Same values.
+    Comparing uint16 keys laid (filled, text, gap) with no modulo took ``_oph`` on 200k texts of ~10
+    words from 4.3 to 2.0 s (int64 ranks, a modulo and an argmin over the short last axis before)."""
     bins = block.shape[1]
     rank_of = np.zeros(bins, dtype=np.int64)
     rank_of[probes] = np.arange(1, bins)
+    # Indexed by (f - j) + bins, so no modulo: the offset's rank above the filled bin's place among
+    # the text's m filled bins, in one integer whose minimum gives both (uint16 while bins <= 256).
+    doubled = np.r_[rank_of, rank_of].astype(np.uint16 if bins <= 256 else np.uint64)
     for m in np.unique(filled[rows]):
-        # Texts with m filled bins, in slices that keep the (texts x empty x filled) ranks small.
+        # Texts with m filled bins, in slices whose ranks stay in cache.
         members = np.flatnonzero(rows & (filled == m))
-        step = max(1, 4_000_000 // int(m * (bins - m)))
+        step = max(1, FEW_SLICE // int(m * (bins - m)))
+        bits = max(1, int(m - 1).bit_length())
+        keyed = doubled << doubled.dtype.type(bits)
+        place = np.arange(m, dtype=doubled.dtype)
         for start in range(0, len(members), step):
             part = members[start : start + step]
             source = original[part]
             is_filled = source != _EMPTY
             full = np.nonzero(is_filled)[1].reshape(len(part), m)  # row-major: each row's m columns
             gaps = np.nonzero(~is_filled)[1].reshape(len(part), bins - m)
-            ranks = rank_of[(full[:, None, :] - gaps[:, :, None]) % bins]
-            best = ranks.argmin(axis=2)
-            chosen = np.take_along_axis(full, best, axis=1)
-            rank = np.take_along_axis(ranks, best[:, :, None], axis=2)[:, :, 0].astype(np.uint32)
+            # (filled, text, gap): the minimum over the first axis is an elementwise one of contiguous slices.
+            offsets = full.T.astype(np.int16)[:, :, None] + (bins - gaps).astype(np.int16)[None, :, :]
+            keys = keyed[offsets]
+            keys |= place[:, None, None]
+            best = np.minimum.reduce(keys, axis=0)
+            chosen = np.take_along_axis(full, (best & ((1 << bits) - 1)).astype(np.intp), axis=1)
+            rank = (best >> bits).astype(np.uint32)
             with np.errstate(over="ignore"):
                 block[part[:, None], gaps] = source[np.arange(len(part))[:, None], chosen] + rank * _SHIFT
 
@@ -239,24 +251,35 @@ def candidate_pairs(sigs: np.ndarray, bands: int = BANDS) -> np.ndarray:
     ids = np.flatnonzero(~empty)
     if not len(ids):  # no text has a word
         return np.empty((0, 2), dtype=np.int64)
-    blocks = sigs[ids, : bands * rows].reshape(len(ids), bands, rows)
-    # One 64-bit key per text and band (polynomial mix, wrapping), all bands at once: sorting it is
-    # ~10x faster than sorting the rows as byte strings; a key collision only adds a pair that
-    # verification drops.
-    keys = np.zeros((bands, len(ids)), dtype=np.uint64)
+    kept = sigs if len(ids) == len(sigs) else sigs[ids]
+    blocks = kept[:, : bands * rows].reshape(len(ids), bands, rows)
+    # One 64-bit key per text and band (polynomial mix, wrapping, then scrambled so that its top
+    # bits depend on every value), all bands at once: sorting it is ~10x faster than sorting the
+    # rows as byte strings; a key collision only adds a pair that verification drops.
+    keys = np.zeros((len(ids), bands), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for column in range(rows):
             keys *= np.uint64(0x100000001B3)
-            keys += blocks[:, :, column].T
+            keys += blocks[:, :, column]
+        keys = np.ascontiguousarray(keys.T)
+        keys *= np.uint64(0x9E3779B97F4A7C15)
+        keys ^= keys >> np.uint64(29)
+    # Each key's top bits above its text's position, sorted as one uint64 (numpy's vectorised sort:
+    # ~5x faster than an argsort): buckets of equal (truncated) keys, each in position order.
+    position_bits = max(1, int(len(ids) - 1).bit_length())
+    low = np.uint64((1 << position_bits) - 1)
+    positions = np.arange(len(ids), dtype=np.uint64)
     pairs: list[np.ndarray] = []
     for band in range(bands):
-        # Unstable (5x faster than stable): a bucket's first text is its smallest position instead.
-        order = np.argsort(keys[band])
-        ordered = keys[band][order]
+        packed = keys[band] & ~low
+        packed |= positions
+        packed.sort()
+        order = (packed & low).view(np.int64)
+        ordered = packed >> np.uint64(position_bits)
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
         if len(starts) == len(order):
             continue
-        first = np.repeat(np.minimum.reduceat(order, starts), np.diff(np.r_[starts, len(order)]))
+        first = np.repeat(order[starts], np.diff(np.r_[starts, len(order)]))
         member = order != first
         pairs.append(np.stack([ids[first[member]], ids[order[member]]], axis=1))
     if not pairs:
