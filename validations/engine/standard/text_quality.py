@@ -13,6 +13,12 @@ Each text is tested against rules that mark boilerplate, markup or spam whatever
 Rules that depend on the corpus being web documents (Gopher's 50-word minimum, C4's terminal
 punctuation, stop-word counts that assume English) are reported as shares only, never as issues,
 because reviews, titles or other languages fail them legitimately.
+
+Texts of one line of printable ASCII (spaces and tabs the only whitespace) — most short texts —
+are tested all at once with Polars (``plain_flags``): for them every line rule is false and the
+word rules reduce to counts that Polars' and Python's regular expressions agree on. Other texts go
+through ``text_flags`` one by one. The rules of bench/speed.py's texts, one by one and at once:
+1M ~10-word texts 17.2 -> 3.8 s, 200k ~116-word documents 28.6 -> 8.3 s.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from validations.engine.checks import CheckResult
 from validations.engine.context import Context
@@ -66,22 +73,62 @@ def text_flags(text: str) -> dict[str, bool]:
     }
 
 
+PLAIN = r"^[ -~\t]*$"  # one line of printable ASCII
+
+
+def plain_flags(texts: pl.Series) -> pl.DataFrame:
+    """``text_flags`` of plain texts (see the module docstring), one row per text, by column."""
+    col = pl.col("text")
+    words = col.str.count_matches(r"[^ \t]+")
+    letter_words = col.str.count_matches(r"[^ \t]*[A-Za-z][^ \t]*")
+    word_chars = col.str.len_bytes() - col.str.count_matches(r"[ \t]")
+    symbols = col.str.count_matches("#", literal=True) + col.str.count_matches("...", literal=True)
+    mean_length = word_chars / pl.max_horizontal(words, 1)
+    false = pl.lit(False)
+    return pl.select(text=texts).select(
+        alpha_words=(words > 0) & (letter_words < 0.8 * pl.max_horizontal(words, 1)),
+        mean_word_length=(words > 0) & ~mean_length.is_between(3, 10),
+        symbol_ratio=symbols > 0.1 * pl.max_horizontal(words, 1),
+        bullet_lines=false,
+        ellipsis_lines=false,
+        duplicate_lines=false,
+        boilerplate=col.str.contains(r"(?i)lorem ipsum|javascript|\{"),
+        short_lines=false,
+        under_50_words=words < 50,
+        no_terminal_punctuation=~col.str.strip_chars_end(" \t").str.contains(r"[.!?\"']$"),
+    )
+
+
+def rule_hits(texts: list[str | None]) -> tuple[dict[str, int], np.ndarray, int]:
+    """(texts flagged per rule, positions of the texts failing a junk rule, texts tested): blank
+    texts are not tested."""
+    series = pl.Series("text", texts, dtype=pl.String)
+    plain = series.str.contains(PLAIN) & (series.str.strip_chars(" \t").str.len_bytes() > 0)
+    plain = plain.fill_null(False)
+    plain_rows = np.flatnonzero(plain.to_numpy())
+    flags = plain_flags(series.filter(plain))
+    counts = {rule: int(flags[rule].sum()) for rule in JUNK_RULES + INFO_RULES}
+    junk = [plain_rows[flags.select(pl.any_horizontal(JUNK_RULES)).to_series().to_numpy()]]
+    tested = len(plain_rows)
+    for position in np.flatnonzero(~plain.to_numpy()).tolist():
+        text = texts[position]
+        if not text or not text.strip():
+            continue
+        tested += 1
+        hits = text_flags(text)
+        for rule, hit in hits.items():
+            counts[rule] += int(hit)
+        if any(hits[r] for r in JUNK_RULES):
+            junk.append(np.array([position], dtype=np.int64))
+    return counts, np.sort(np.concatenate(junk)), tested
+
+
 def run(ctx: Context) -> CheckResult:
     if ctx.text_column is None:
         return {"column": None}, []
-    texts = ctx.texts()
-    counts = dict.fromkeys(JUNK_RULES + INFO_RULES, 0)
-    junk_rows: list[int] = []
-    for position, text in enumerate(texts):
-        if not text or not text.strip():
-            continue
-        flags = text_flags(text)
-        for rule, hit in flags.items():
-            counts[rule] += int(hit)
-        if any(flags[r] for r in JUNK_RULES):
-            junk_rows.append(position)
-    rows = ctx.row_ids(np.array(junk_rows, dtype=np.int64))
-    total = max(1, sum(1 for t in texts if t and t.strip()))
+    counts, junk_rows, tested = rule_hits(ctx.texts())
+    rows = ctx.row_ids(junk_rows)
+    total = max(1, tested)
     payload: dict[str, Any] = {
         "column": ctx.text_column,
         "rule_shares": {rule: round(count / total, 6) for rule, count in counts.items()},

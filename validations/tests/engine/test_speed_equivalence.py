@@ -395,3 +395,35 @@ def test_hash_partitions_do_not_change_the_report(tmp_path: Path, monkeypatch: p
     assert whole["checks"]["exact_duplicates"]["count"] == 1 and whole["checks"]["exact_duplicates"]["text"]["count"]
     assert whole["checks"]["columns"]["id_like"] == [] and whole["checks"]["columns"]["constant"] == []
     assert _comparable(parts) == _comparable(whole)
+
+
+def test_text_quality_rules_on_plain_texts_at_once_equal_the_rules_one_by_one() -> None:
+    from validations.engine.standard import text_quality
+
+    rng = np.random.default_rng(12)
+    pieces = (
+        'a Ab word x1 12 3.5 # ##tag ... wait... { } ! ? "q" it\'s Lorem ipsum JavaScript X ABC N0 - -- a_b _'.split()
+    )
+    pieces.append("supercalifragilistic")
+    texts: list[str | None] = []
+    for _ in range(1500):
+        words = rng.choice(pieces, size=int(rng.integers(0, 70)))
+        gaps = rng.choice([" ", "  ", "\t"], size=len(words))
+        text = "".join(w + g for w, g in zip(words, gaps, strict=True))
+        texts.append(text[: len(text) - int(rng.integers(0, 2))])  # some end in a space or tab
+    texts += [None, "", "   ", "\t", "lorem ipsum dolor.", "one\ntwo\nthree", "- a\n- b\n", "naïve café text",
+              "\x1c\x1c", "line…", "ends with tab\t", "x\x0by"]  # fmt: skip
+    counts, rows, tested = text_quality.rule_hits(texts)
+    expected = dict.fromkeys(text_quality.JUNK_RULES + text_quality.INFO_RULES, 0)
+    expected_rows, expected_tested = [], 0
+    for position, text in enumerate(texts):
+        if not text or not text.strip():
+            continue
+        expected_tested += 1
+        flags = text_quality.text_flags(text)
+        for rule, hit in flags.items():
+            expected[rule] += int(hit)
+        if any(flags[r] for r in text_quality.JUNK_RULES):
+            expected_rows.append(position)
+    assert counts == expected and rows.tolist() == expected_rows and tested == expected_tested
+    assert all(counts[r] > 0 for r in ("alpha_words", "mean_word_length", "symbol_ratio", "boilerplate"))
