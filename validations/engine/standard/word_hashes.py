@@ -77,13 +77,20 @@ def prepared_texts(texts: Sequence[str | None]) -> list[str]:
     return prepared
 
 
+def chunk_bounds(sizes: np.ndarray, chunk_bytes: int | None = None) -> np.ndarray:
+    """Text positions that cut texts of ``sizes`` bytes into runs of about ``chunk_bytes`` (CHUNK_BYTES)
+    each: run i is texts bounds[i]..bounds[i + 1]."""
+    chunk = chunk_bytes or CHUNK_BYTES
+    bounds = np.searchsorted(np.cumsum(sizes), np.arange(chunk, sizes.sum() + chunk, chunk))
+    return np.unique(np.r_[0, np.minimum(bounds + 1, len(sizes))])
+
+
 def word_hashes(texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
     """(every word's hash, in text order; each text's word count)."""
     prepared = prepared_texts(texts)
     # UTF-8 lengths, with the newline after each text.
     sizes = np.fromiter((len(t) if t.isascii() else len(t.encode()) for t in prepared), np.int64, len(prepared)) + 1
-    bounds = np.searchsorted(np.cumsum(sizes), np.arange(CHUNK_BYTES, sizes.sum() + CHUNK_BYTES, CHUNK_BYTES))
-    bounds = np.unique(np.r_[0, np.minimum(bounds + 1, len(sizes))])
+    bounds = chunk_bounds(sizes)
     # At most one word per two bytes: pages of the bound that no word reaches are never touched,
     # and the array is cut to size in place at the end (no second copy of 8 bytes per word).
     hashes = np.empty(int(sizes.sum()) // 2 + 1, dtype=np.uint64)
