@@ -132,7 +132,8 @@ def rule_hits(texts: list[str | None]) -> tuple[dict[str, int], np.ndarray, int]
     plain_rows = np.flatnonzero(plain.to_numpy())
     flags = plain_flags(series.filter(plain))
     counts = {rule: int(flags[rule].sum()) for rule in JUNK_RULES + INFO_RULES}
-    junk = [plain_rows[flags.select(pl.any_horizontal(JUNK_RULES)).to_series().to_numpy()]]
+    junk = plain_rows[flags.select(pl.any_horizontal(JUNK_RULES)).to_series().to_numpy()]
+    other_junk: list[int] = []
     tested = len(plain_rows)
     for position in np.flatnonzero(~plain.to_numpy()).tolist():
         text = texts[position]
@@ -143,8 +144,8 @@ def rule_hits(texts: list[str | None]) -> tuple[dict[str, int], np.ndarray, int]
         for rule, hit in hits.items():
             counts[rule] += int(hit)
         if any(hits[r] for r in JUNK_RULES):
-            junk.append(np.array([position], dtype=np.int64))
-    return counts, np.sort(np.concatenate(junk)), tested
+            other_junk.append(position)
+    return counts, np.sort(np.concatenate([junk, np.array(other_junk, dtype=np.int64)])), tested
 
 
 def run(ctx: Context) -> CheckResult:
