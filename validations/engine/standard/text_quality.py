@@ -34,7 +34,7 @@ import polars as pl
 from validations.engine.checks import CheckResult
 from validations.engine.context import Context
 from validations.engine.report import capped_rows, fmt_count, issue, pct, verb
-from validations.engine.standard.word_hashes import chunk_bounds
+from validations.engine.standard.word_hashes import byte_runs, chunk_bounds
 
 WARNING_FRACTION = 0.05
 _WORD = re.compile(r"\S+")
@@ -90,10 +90,8 @@ def word_counts(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         np.not_equal(raw, ord(" "), out=flags[1:])
         flags[1:] &= raw != ord("\t")
         flags[1:] &= raw != ord("\n")
-        changes = np.flatnonzero(flags[1:] != flags[:-1])  # word starts and ends, alternately
-        starts, ends = changes[0::2], changes[1::2]
+        starts, ends, first_word = byte_runs(flags, sizes[begin:end])
         letters = np.r_[0, np.cumsum(((raw | np.uint8(0x20)) - np.uint8(ord("a"))) < 26)]
-        first_word = np.searchsorted(starts, np.r_[0, np.cumsum(sizes[begin:end])])
         per_text = np.r_[0, np.cumsum(letters[ends] > letters[starts])][first_word]
         letter_words[begin:end] = np.diff(per_text)
         words[begin:end] = np.diff(first_word)
@@ -129,13 +127,14 @@ def rule_hits(texts: list[str | None]) -> tuple[dict[str, int], np.ndarray, int]
     series = pl.Series("text", texts, dtype=pl.String)
     plain = series.str.contains(PLAIN) & (series.str.strip_chars(" \t").str.len_bytes() > 0)
     plain = plain.fill_null(False)
-    plain_rows = np.flatnonzero(plain.to_numpy())
+    is_plain = plain.to_numpy()
+    plain_rows = np.flatnonzero(is_plain)
     flags = plain_flags(series.filter(plain))
     counts = {rule: int(flags[rule].sum()) for rule in JUNK_RULES + INFO_RULES}
     junk = plain_rows[flags.select(pl.any_horizontal(JUNK_RULES)).to_series().to_numpy()]
     other_junk: list[int] = []
     tested = len(plain_rows)
-    for position in np.flatnonzero(~plain.to_numpy()).tolist():
+    for position in np.flatnonzero(~is_plain).tolist():
         text = texts[position]
         if not text or not text.strip():
             continue

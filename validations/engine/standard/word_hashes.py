@@ -121,11 +121,8 @@ def _chunk(texts: list[str], sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     word |= offset_code < 10
     word |= raw == ord("_")
     word |= raw >= 0x80
-    # Word runs start and end where the flag changes, alternately (the last byte is a newline).
-    changes = np.flatnonzero(flags[1:] != flags[:-1])
-    starts, ends = changes[0::2], changes[1::2]
-    text_starts = np.r_[0, np.cumsum(sizes)]
-    counts = np.diff(np.searchsorted(starts, text_starts)).astype(np.int64)
+    starts, ends, first_word = byte_runs(flags, sizes)
+    counts = np.diff(first_word)
     lengths = ends - starts
     # Every byte offset read as an unaligned little-endian 8-byte block.
     blocks = np.ndarray(shape=(len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
@@ -138,6 +135,16 @@ def _chunk(texts: list[str], sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         offset += 8
         live = live[lengths[live] > offset]
     return _finalise(values), counts
+
+
+def byte_runs(flags: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of set flags over texts joined with a separator byte after each (``sizes``: their byte
+    lengths plus one): (run starts, run ends, each text's first run, then the run count). ``flags``
+    holds an unset slot before the first byte, then one flag per byte; the separator is unset, so
+    runs start and end where the flag changes, alternately, and never span two texts."""
+    changes = np.flatnonzero(flags[1:] != flags[:-1])
+    starts = changes[0::2]
+    return starts, changes[1::2], np.searchsorted(starts, np.r_[0, np.cumsum(sizes)])
 
 
 def _tail_masks(left: np.ndarray) -> np.ndarray:
