@@ -37,11 +37,16 @@ BUCKETS = 251  # a prime below 256: one byte a row
 
 
 def _sample_distinct(ctx: Context, name: str) -> tuple[int, int]:
-    """(distinct, non-null) values of ``name`` in the sample."""
+    """(distinct, non-null) values of ``name`` in the sample (asked for about three times per
+    column and read, so kept with the sample they were counted on)."""
     if ctx.sample is None or name not in ctx.sample.columns:
         return 0, 0
-    col = ctx.sample[name].drop_nulls()
-    return col.n_unique(), len(col)
+    sample, found = ctx._cache.get(f"columns:sample_distinct:{name}", (None, None))
+    if sample is not ctx.sample:
+        col = ctx.sample[name].drop_nulls()
+        found = (col.n_unique(), len(col))
+        ctx._cache[f"columns:sample_distinct:{name}"] = (ctx.sample, found)
+    return found
 
 
 def _wants_exact(ctx: Context, name: str) -> bool:

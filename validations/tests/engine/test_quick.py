@@ -332,3 +332,17 @@ def test_compressed_file_with_invalid_utf8_gives_a_report(tmp_path: Path) -> Non
     assert report["dataset"]["compression"] == "zstd" and report["dataset"]["rows"] == 3
     assert report["checks"]["parse"]["encoding_error_lines"] == [4]
     assert report["checks"]["text_basics"]["encoding_damage"]["b"]["rows"] == [2]
+
+
+def test_sample_distinct_counts_are_kept_with_the_sample_they_were_counted_on() -> None:
+    from validations.engine.checks import columns
+    from validations.engine.context import Context
+
+    ctx = Context(table=Table.__new__(Table), rows=0, columns=[], tier="quick")
+    ctx.sample = pl.DataFrame({"c": ["a", "b", None, "a"]})
+    assert columns._sample_distinct(ctx, "c") == (2, 3)
+    assert columns._sample_distinct(ctx, "c") == (2, 3)
+    # A read that samples again (dtypes changed) must not see the first sample's counts.
+    ctx.sample = pl.DataFrame({"c": ["a", "b", "c", "d", "e"]})
+    assert columns._sample_distinct(ctx, "c") == (5, 5)
+    assert columns._sample_distinct(ctx, "missing") == (0, 0)
