@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import xxhash
@@ -129,69 +129,88 @@ PAIR_BLOCK = 50_000  # pairs verified at once (200k bench documents: 1.65 s; 1.9
 
 
 def _oph(values: np.ndarray, owner: np.ndarray, documents: int, bins: int) -> np.ndarray:
-    """One-permutation MinHash (Li, Owen & Zhang 2012) with densification by random probing
-    (after Shrivastava 2017): one hash per shingle picks its bin and its value, each bin keeps its
-    minimum, and an empty bin j borrows from the first non-empty bin among j + c_1, j + c_2, ...
-    (mod bins; c a fixed random order of 1..bins-1), shifted by the probe's rank. Two texts agree
-    in a bin with probability ~ their Jaccard similarity, as with ``bins`` independent
-    permutations, for 1/bins of the hashing work on long texts. (Rotation densification, which
-    borrows from the next bin to the right, made bands of short texts collide all or nothing:
-    two 12-shingle texts with Jaccard 0.71 shared no band.)"""
+    """One-permutation MinHash signatures, shape (documents, bins), uint32 (``_oph_blocks`` laid
+    end to end; the near-duplicate search takes the blocks' band keys and never holds them all)."""
+    sigs = np.empty((documents, bins), dtype=np.uint32)
+    for first, block in _oph_blocks(values, owner, documents, bins):
+        sigs[first : first + len(block)] = block
+    return sigs
+
+
+def _oph_blocks(values: np.ndarray, owner: np.ndarray, documents: int, bins: int) -> Iterator[tuple[int, np.ndarray]]:
+    """(first text, signatures of DENSIFY_CHUNK texts from it) by one-permutation MinHash (Li, Owen
+    & Zhang 2012) with densification by random probing (after Shrivastava 2017): one hash per
+    shingle picks its bin and its value, each bin keeps its minimum, and an empty bin j borrows from
+    the first non-empty bin among j + c_1, j + c_2, ... (mod bins; c a fixed random order of
+    1..bins-1), shifted by the probe's rank. Two texts agree in a bin with probability ~ their
+    Jaccard similarity, as with ``bins`` independent permutations, for 1/bins of the hashing work on
+    long texts. (Rotation densification, which borrows from the next bin to the right, made bands of
+    short texts collide all or nothing: two 12-shingle texts with Jaccard 0.71 shared no band.)
+    ``owner`` is in text order (as ``flat_shingles`` makes it). A block at a time, the bins' minima
+    and the probing stay in cache and no signature matrix of the whole corpus is filled (1M short
+    texts: 0.5 GB, 1.1 s of page faults for its fill alone); the yielded block is reused."""
     rng = np.random.default_rng(SEED)
     a1, a2 = (rng.integers(1, 2**63, size=2, dtype=np.uint64) | np.uint64(1)).tolist()
     b1, b2 = rng.integers(0, 2**63, size=2, dtype=np.uint64).tolist()
     probes = rng.permutation(np.arange(1, bins))
-    # In place: each new temporary of one value per shingle costs its page faults (23M shingles:
-    # 1.9 s with temporaries, 0.75 s in place).
-    with np.errstate(over="ignore"):
-        slot = np.multiply(values, np.uint64(a1))
-        slot += np.uint64(b1)
-        slot >>= np.uint64(32)
-        slot *= np.uint64(bins)
-        slot >>= np.uint64(32)
-        hashed = np.multiply(values, np.uint64(a2))
-        hashed += np.uint64(b2)
-        hashed >>= np.uint64(32)
-        value = hashed.astype(np.uint32)
-        del hashed
-    cell = owner.astype(np.int64, copy=False) * bins
-    cell += slot.view(np.int64)  # slot < bins
-    del slot
-    sigs = np.full(documents * bins, _EMPTY, dtype=np.uint32)
-    np.minimum.at(sigs, cell, value)
-    del cell, value
-    sigs = sigs.reshape(documents, bins)
     # Band b takes bins b, b + BANDS, b + 2·BANDS rather than neighbours, so that a band's rows
-    # are not borrowed from one source; each block is reordered in place once densified (a
-    # reordered copy of the whole matrix doubled the peak memory).
+    # are not borrowed from one source.
     band_order = None if bins % ROWS_PER_BAND else np.arange(bins).reshape(ROWS_PER_BAND, -1).T.ravel()
-    for first in range(0, documents, DENSIFY_CHUNK):
-        block = sigs[first : first + DENSIFY_CHUNK]
-        # The block's bins twice over, side by side: the bin j + offset (mod bins) of a row is then
-        # at j + offset of its doubled row, with no wrap to compute at every probe.
-        doubled = np.concatenate([block, block], axis=1)
-        original = doubled[:, :bins]
-        empty = original == _EMPTY
-        empty[empty.all(axis=1)] = False  # texts without shingles stay empty
-        filled = bins - empty.sum(axis=1)
-        few = filled <= FEW_FILLED_BINS
-        _densify_few(block, original, filled, few & (filled < bins), probes)
-        empty[few] = False
-        cells = np.flatnonzero(empty)  # flat indices into the block: one gather per probe
-        sources = cells + cells // bins * bins  # the same bins' flat indices into the doubled block
-        flat_doubled, flat_block = doubled.ravel(), block.reshape(-1)
+    bounds = np.searchsorted(owner, np.arange(0, documents + DENSIFY_CHUNK, DENSIFY_CHUNK))
+    buffer = np.empty(min(documents, DENSIFY_CHUNK) * bins, dtype=np.uint32)
+    for chunk, first in enumerate(range(0, documents, DENSIFY_CHUNK)):
+        count = min(DENSIFY_CHUNK, documents - first)
+        part = slice(bounds[chunk], bounds[chunk + 1])
+        # In place: each new temporary of one value per shingle costs its page faults.
         with np.errstate(over="ignore"):
-            for rank, offset in enumerate(probes, start=1):
-                if not len(cells):
-                    break
-                borrowed = flat_doubled[sources + offset]
-                hit = borrowed != _EMPTY
-                flat_block[cells[hit]] = borrowed[hit] + np.uint32(rank) * _SHIFT
-                miss = ~hit
-                cells, sources = cells[miss], sources[miss]
+            slot = np.multiply(values[part], np.uint64(a1))
+            slot += np.uint64(b1)
+            slot >>= np.uint64(32)
+            slot *= np.uint64(bins)
+            slot >>= np.uint64(32)
+            hashed = np.multiply(values[part], np.uint64(a2))
+            hashed += np.uint64(b2)
+            hashed >>= np.uint64(32)
+            value = hashed.astype(np.uint32)
+        cell = owner[part].astype(np.int64)
+        cell -= first
+        cell *= bins
+        cell += slot.view(np.int64)  # slot < bins
+        flat = buffer[: count * bins]
+        flat.fill(_EMPTY)
+        np.minimum.at(flat, cell, value)
+        block = flat.reshape(count, bins)
+        _densify(block, probes)
         if band_order is not None:
             block[:] = block[:, band_order]
-    return sigs
+        yield first, block
+
+
+def _densify(block: np.ndarray, probes: np.ndarray) -> None:
+    """Fill the empty bins of the texts of ``block`` that have a shingle (see ``_oph_blocks``)."""
+    bins = block.shape[1]
+    # The block's bins twice over, side by side: the bin j + offset (mod bins) of a row is then
+    # at j + offset of its doubled row, with no wrap to compute at every probe.
+    doubled = np.concatenate([block, block], axis=1)
+    original = doubled[:, :bins]
+    empty = original == _EMPTY
+    empty[empty.all(axis=1)] = False  # texts without shingles stay empty
+    filled = bins - empty.sum(axis=1)
+    few = filled <= FEW_FILLED_BINS
+    _densify_few(block, original, filled, few & (filled < bins), probes)
+    empty[few] = False
+    cells = np.flatnonzero(empty)  # flat indices into the block: one gather per probe
+    sources = cells + cells // bins * bins  # the same bins' flat indices into the doubled block
+    flat_doubled, flat_block = doubled.ravel(), block.reshape(-1)
+    with np.errstate(over="ignore"):
+        for rank, offset in enumerate(probes, start=1):
+            if not len(cells):
+                break
+            borrowed = flat_doubled[sources + offset]
+            hit = borrowed != _EMPTY
+            flat_block[cells[hit]] = borrowed[hit] + np.uint32(rank) * _SHIFT
+            miss = ~hit
+            cells, sources = cells[miss], sources[miss]
 
 
 def _densify_few(
@@ -253,31 +272,38 @@ def signatures(shingles: Sequence[np.ndarray], num_perm: int = NUM_PERM) -> np.n
 
 def candidate_pairs(sigs: np.ndarray, bands: int = BANDS) -> np.ndarray:
     """Pairs (i, j), i < j, sharing at least one band; each bucket links its members to its first."""
-    rows = sigs.shape[1] // bands
-    empty = sigs[:, 0] == np.iinfo(np.uint32).max
-    ids = np.flatnonzero(~empty)
-    if not len(ids):  # no text has a word
-        return np.empty((0, 2), dtype=np.int64)
+    ids = np.flatnonzero(sigs[:, 0] != _EMPTY)  # a text without words has no bands
     kept = sigs if len(ids) == len(sigs) else sigs[ids]
-    blocks = kept[:, : bands * rows].reshape(len(ids), bands, rows)
-    # One 64-bit key per text and band (polynomial mix, wrapping, then scrambled so that its top
-    # bits depend on every value), all bands at once: sorting it is ~10x faster than sorting the
-    # rows as byte strings; a key collision only adds a pair that verification drops.
-    keys = np.zeros((len(ids), bands), dtype=np.uint64)
+    return pairs_in_bands(np.ascontiguousarray(band_keys(kept, bands).T), ids)
+
+
+def band_keys(sigs: np.ndarray, bands: int = BANDS) -> np.ndarray:
+    """One 64-bit key per text and band, shape (texts, bands): a polynomial mix of the band's rows
+    (wrapping), scrambled so that its top bits depend on every value. Sorting keys is ~10x faster
+    than sorting the rows as byte strings; a key collision only adds a pair that verification drops."""
+    rows = sigs.shape[1] // bands
+    blocks = sigs[:, : bands * rows].reshape(len(sigs), bands, rows)
+    keys = np.zeros((len(sigs), bands), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for column in range(rows):
             keys *= np.uint64(0x100000001B3)
             keys += blocks[:, :, column]
-        keys = np.ascontiguousarray(keys.T)
         keys *= np.uint64(0x9E3779B97F4A7C15)
         keys ^= keys >> np.uint64(29)
+    return keys
+
+
+def pairs_in_bands(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``candidate_pairs`` from band keys laid band by band (shape (bands, texts)) of the texts ``ids``."""
+    if not len(ids):  # no text has a word
+        return np.empty((0, 2), dtype=np.int64)
     # Each key's top bits above its text's position, sorted as one uint64 (numpy's vectorised sort:
     # ~5x faster than an argsort): buckets of equal (truncated) keys, each in position order.
     position_bits = max(1, int(len(ids) - 1).bit_length())
     low = np.uint64((1 << position_bits) - 1)
     positions = np.arange(len(ids), dtype=np.uint64)
     pairs: list[np.ndarray] = []
-    for band in range(bands):
+    for band in range(len(keys)):
         packed = keys[band] & ~low
         packed |= positions
         packed.sort()
@@ -296,6 +322,19 @@ def candidate_pairs(sigs: np.ndarray, bands: int = BANDS) -> np.ndarray:
     # Unique pairs as one sortable uint64 each (np.unique over rows sorts them as byte strings).
     packed = _sorted_unique((found[:, 0].astype(np.uint64) << np.uint64(32)) | found[:, 1].astype(np.uint64))
     return np.stack([packed >> np.uint64(32), packed & np.uint64(0xFFFFFFFF)], axis=1).astype(np.int64)
+
+
+def _bucket_candidates(values: np.ndarray, owner: np.ndarray, documents: int) -> np.ndarray:
+    """``candidate_pairs(_oph(...))`` a block of signatures at a time: only the band keys of the
+    whole corpus are held, band by band (1M short texts: 336 MB instead of 504 MB of signatures,
+    and no transposition of all keys)."""
+    keys = np.empty((BANDS, documents), dtype=np.uint64)
+    words = np.empty(documents, dtype=bool)
+    for first, block in _oph_blocks(values, owner, documents, NUM_PERM):
+        keys[:, first : first + len(block)] = band_keys(block).T
+        words[first : first + len(block)] = block[:, 0] != _EMPTY
+    ids = np.flatnonzero(words)
+    return pairs_in_bands(keys if len(ids) == documents else keys[:, ids], ids)
 
 
 def jaccard(left: np.ndarray, right: np.ndarray) -> float:
@@ -416,8 +455,7 @@ def near_duplicate_clusters(
 
     documents = len(texts)
     values, owner = flat_shingles(texts, k)
-    sigs = _oph(values, owner, documents, NUM_PERM)
-    pairs = candidate_pairs(sigs)
+    pairs = _bucket_candidates(values, owner, documents)
     similarity, smaller = pair_jaccard(values, owner, documents, pairs)
     needed = np.where(smaller < SHORT_TEXT_SHINGLES, max(threshold, SHORT_THRESHOLD), threshold)
     linked = pairs[similarity >= needed] if len(pairs) else pairs

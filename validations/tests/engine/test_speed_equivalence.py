@@ -216,6 +216,26 @@ def test_candidate_pairs_link_every_bucket_to_its_first_text(bands: int) -> None
     assert minhash.candidate_pairs(sigs, bands).tolist() == sorted(map(list, expected))
 
 
+@pytest.mark.parametrize("chunk", [minhash.DENSIFY_CHUNK, 37, 1])
+def test_candidates_from_blocks_of_band_keys_equal_those_of_the_whole_signatures(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Texts without words at the start, inside and at the end; near-copies far apart, so that
+    # buckets span blocks.
+    rng = np.random.default_rng(9)
+    base = [" ".join(f"w{v}" for v in rng.integers(0, 60, size=n)) for n in rng.integers(1, 40, size=150)]
+    texts: list[str | None] = [None, "", *base, *[t + " extra" for t in base[::3]], "!!!", *base[:20], None]
+    values, owner = minhash.flat_shingles(texts)
+    monkeypatch.setattr(minhash, "DENSIFY_CHUNK", len(texts))
+    one_block = minhash._oph(values, owner, len(texts), minhash.NUM_PERM)
+    monkeypatch.setattr(minhash, "DENSIFY_CHUNK", chunk)
+    assert np.array_equal(minhash._oph(values, owner, len(texts), minhash.NUM_PERM), one_block)
+    whole = minhash.candidate_pairs(one_block)
+    from_blocks = minhash._bucket_candidates(values, owner, len(texts))
+    assert len(whole) >= 60  # the 20 exact copies and most of the 50 extended ones
+    assert from_blocks.tolist() == whole.tolist()
+
+
 def test_short_templated_texts_one_word_apart_form_one_cluster() -> None:
     # Rotation densification left such 12-shingle texts (Jaccard 0.71) without a shared band.
     texts = [f"The quick fox number {i % 300} jumps over the lazy dog again and again" for i in range(900)]
