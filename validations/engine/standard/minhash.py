@@ -239,16 +239,19 @@ def _densify_few(
         for start in range(0, len(members), step):
             part = members[start : start + step]
             source = original[part]
-            full = np.nonzero(source != _EMPTY)[1].reshape(len(part), m)  # row-major: each row's m columns
+            is_filled = source != _EMPTY
+            full = np.nonzero(is_filled)[1].reshape(len(part), m)  # row-major: each row's m columns
             # (filled, text, bin): the minimum over the first axis is an elementwise one of contiguous slices.
             keys = windows[full.T]
             keys |= place[:, None, None]
             best = np.minimum.reduce(keys, axis=0)
-            chosen = np.take_along_axis(full, (best & ((1 << bits) - 1)).astype(np.intp), axis=1)
+            # The chosen filled bin's value, by its place among the row's m filled values (also row-major).
+            chosen = (best & ((1 << bits) - 1)).astype(np.intp)
+            chosen += np.arange(0, len(part) * m, m)[:, None]
             row = (best >> bits).astype(np.uint32)
             with np.errstate(over="ignore"):
                 row *= _SHIFT
-                row += np.take_along_axis(source, chosen, axis=1)
+                row += source[is_filled].take(chosen)
             block[part] = row
 
 
