@@ -312,12 +312,15 @@ def pairs_in_bands(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
         packed.sort()
         order = (packed & low).view(np.int64)
         ordered = packed >> np.uint64(position_bits)
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        if len(starts) == len(order):
+        starts_bucket = np.empty(len(order), dtype=bool)
+        starts_bucket[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=starts_bucket[1:])
+        members = np.flatnonzero(~starts_bucket)  # texts after their bucket's first: few of them
+        if not len(members):
             continue
-        first = np.repeat(order[starts], np.diff(np.r_[starts, len(order)]))
-        member = order != first
-        pairs.append(np.stack([ids[first[member]], ids[order[member]]], axis=1))
+        starts = np.flatnonzero(starts_bucket)
+        first = order[starts[np.searchsorted(starts, members, side="right") - 1]]
+        pairs.append(np.stack([ids[first], ids[order[members]]], axis=1))
     if not pairs:
         return np.empty((0, 2), dtype=np.int64)
     found = np.concatenate(pairs)
