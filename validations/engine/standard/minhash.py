@@ -228,6 +228,8 @@ def _densify_few(
     bins = block.shape[1]
     rank_of = np.zeros(bins, dtype=np.int64)
     rank_of[probes] = np.arange(1, bins)
+    # Indexed by (f - j) + bins, so no modulo; shifted above the filled bin's place among the text's
+    # m filled bins, one integer whose minimum gives both (uint16 while bins <= 256).
     doubled = np.r_[rank_of, rank_of].astype(np.uint16 if bins <= 256 else np.uint64)
     for m in np.unique(filled[rows]):
         # Texts with m filled bins, in slices whose keys stay in cache.
