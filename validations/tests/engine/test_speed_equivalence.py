@@ -181,8 +181,12 @@ def test_word_hashes_are_the_hashes_of_each_texts_words(monkeypatch: pytest.Monk
         assert len(hashes) == 0 and counts.tolist() == [0] * len(nothing)
 
 
-@pytest.mark.parametrize("k", [1, 2, 3])
-def test_flat_shingles_are_each_texts_word_shingles_in_order(k: int) -> None:
+@pytest.mark.parametrize(("k", "run"), [(1, None), (2, None), (2, 1), (2, 7), (3, None)])
+def test_flat_shingles_are_each_texts_word_shingles_in_order(
+    k: int, run: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if run:  # k = 2 combines in place a run at a time: runs of 1 and 7 words cut inside the texts
+        monkeypatch.setattr(minhash, "COMBINE_RUN", run)
     rng = np.random.default_rng(k)
     texts = [None, "", "one", "two words", "Ünïcode wörds, here!", "a b c d"]
     texts += [" ".join(f"w{v}" for v in rng.integers(0, 50, size=n)) for n in rng.integers(0, 9, size=300)]
