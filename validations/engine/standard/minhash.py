@@ -49,6 +49,8 @@ NUM_PERM = 126
 BANDS = 42
 ROWS_PER_BAND = NUM_PERM // BANDS
 SEED = 20240611
+# A shingle's hash: its word hashes as the digits of a polynomial in this odd base (uint64, wrapping).
+SHINGLE_BASE = np.uint64(1099511628211)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -77,7 +79,7 @@ def shingle_hashes(text: str | None, vocab: dict[str, int], k: int = SHINGLE_WOR
     with np.errstate(over="ignore"):
         combined = np.zeros(len(hashed) - k + 1, dtype=np.uint64)
         for offset in range(k):
-            combined = combined * np.uint64(1099511628211) + hashed[offset : len(hashed) - k + 1 + offset]
+            combined = combined * SHINGLE_BASE + hashed[offset : len(hashed) - k + 1 + offset]
     return np.unique(combined)
 
 
@@ -100,7 +102,7 @@ def flat_shingles(texts: Sequence[str | None], k: int = SHINGLE_WORDS) -> tuple[
         with np.errstate(over="ignore"):
             for offset in range(1, k):
                 longer = offset < lengths[short]
-                value[longer] = value[longer] * np.uint64(1099511628211) + words[starts[longer] + offset]
+                value[longer] = value[longer] * SHINGLE_BASE + words[starts[longer] + offset]
     combined = _combined(words, k)
     # A text of L >= k words has shingles starting at its words 0..L-k: +1 at the first, -1 after the last.
     marks = np.zeros(count + 1, dtype=np.int8)
@@ -126,13 +128,13 @@ def _combined(words: np.ndarray, k: int) -> np.ndarray:
                 end = min(start + COMBINE_RUN, count - 1)
                 following = words[start + 1 : end + 1].copy()
                 head = words[start:end]
-                head *= np.uint64(1099511628211)
+                head *= SHINGLE_BASE
                 head += following
             return words
         combined = words.copy()
         for offset in range(1, k):
             head = combined[: count - offset]  # in place: a temporary per step costs its page faults
-            head *= np.uint64(1099511628211)
+            head *= SHINGLE_BASE
             head += words[offset:]
         return combined
 
