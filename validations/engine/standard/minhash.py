@@ -23,9 +23,10 @@ Jaccard of the shingle sets) sees few background pairs.
 
 Speed (bench/speed.py): the 126 values come from one-permutation hashing with densification
 (``_oph``; short texts densified in one step), one hash per shingle instead of 126; candidate pairs
-are verified all at once with a sort (``pair_jaccard``) and joined as connected components. Same
-recall/precision on labelled edits (validations/tests/engine/test_speed_equivalence.py), ~10x the
-previous throughput.
+are verified a block at a time with a sort (pair_verification.py) and joined as connected
+components. Same recall/precision on labelled edits (validations/tests/engine/test_speed_equivalence.py),
+~10x the previous throughput. The standard tier runs this search on its text column read in batches
+(streamed_minhash.py), so that its memory does not grow with the rows.
 """
 
 from __future__ import annotations
@@ -37,14 +38,13 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import xxhash
 
+from validations.engine.standard.pair_verification import _sorted_unique, clusters_of, linked_pairs
 from validations.engine.standard.word_hashes import word_hashes
 
 SHINGLE_WORDS = 2
 THRESHOLD = 0.5
 # Two short texts ("I love this product" / "... movie") share half their bigrams by construction;
-# below SHORT_TEXT_SHINGLES shingles we only link texts at SHORT_THRESHOLD.
-SHORT_TEXT_SHINGLES = 8
-SHORT_THRESHOLD = 0.8
+# below SHORT_TEXT_SHINGLES shingles we only link texts at SHORT_THRESHOLD (pair_verification.py).
 NUM_PERM = 126
 BANDS = 42
 ROWS_PER_BAND = NUM_PERM // BANDS
@@ -146,7 +146,6 @@ DENSIFY_CHUNK = 10_000  # texts densified at once: the probing's index arrays st
 FEW_FILLED_BINS = 16
 FEW_SLICE = 500_000  # (text, empty bin, filled bin) ranks compared at once by ``_densify_few``
 COMBINE_RUN = 1 << 16  # words combined in place at once (``_combined``)
-PAIR_BLOCK = 50_000  # pairs verified at once (200k bench documents: 1.65 s; 1.91 s in blocks of 200k)
 
 
 def _oph(values: np.ndarray, owner: np.ndarray, documents: int, bins: int) -> np.ndarray:
@@ -321,36 +320,47 @@ def band_keys(sigs: np.ndarray, bands: int = BANDS) -> np.ndarray:
 
 def pairs_in_bands(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """``candidate_pairs`` from band keys laid band by band (shape (bands, texts)) of the texts ``ids``."""
+    packed = packed_pairs_in_bands(keys, ids)
+    return np.stack([packed >> np.uint64(32), packed & np.uint64(0xFFFFFFFF)], axis=1).astype(np.int64)
+
+
+def packed_pairs_in_bands(keys: Sequence[np.ndarray], ids: np.ndarray) -> np.ndarray:
+    """``pairs_in_bands`` as sorted distinct uint64, (i << 32) | j for the pair i < j (np.unique over
+    rows sorts them as byte strings). ``keys[band]`` is read one band at a time, and the pairs found
+    so far are merged after each band: a pair met in several bands is held once (10M short texts:
+    34M distinct candidates, 3.1 GB at the peak when every band's pairs were kept to the end)."""
     if not len(ids):  # no text has a word
-        return np.empty((0, 2), dtype=np.int64)
+        return np.empty(0, dtype=np.uint64)
     # Each key's top bits above its text's position, sorted as one uint64 (numpy's vectorised sort:
     # ~5x faster than an argsort): buckets of equal (truncated) keys, each in position order.
     position_bits = max(1, int(len(ids) - 1).bit_length())
     low = np.uint64((1 << position_bits) - 1)
     positions = np.arange(len(ids), dtype=np.uint64)
-    pairs: list[np.ndarray] = []
+    found = np.empty(0, dtype=np.uint64)
     for band in range(len(keys)):
         packed = keys[band] & ~low
         packed |= positions
         packed.sort()
         order = (packed & low).view(np.int64)
         ordered = packed >> np.uint64(position_bits)
+        del packed
         starts_bucket = np.empty(len(order), dtype=bool)
         starts_bucket[0] = True
         np.not_equal(ordered[1:], ordered[:-1], out=starts_bucket[1:])
+        del ordered
         members = np.flatnonzero(~starts_bucket)  # texts after their bucket's first: few of them
         if not len(members):
             continue
         starts = np.flatnonzero(starts_bucket)
         first = order[starts[np.searchsorted(starts, members, side="right") - 1]]
-        pairs.append(np.stack([ids[first], ids[order[members]]], axis=1))
-    if not pairs:
-        return np.empty((0, 2), dtype=np.int64)
-    found = np.concatenate(pairs)
-    found.sort(axis=1)
-    # Unique pairs as one sortable uint64 each (np.unique over rows sorts them as byte strings).
-    packed = _sorted_unique((found[:, 0].astype(np.uint64) << np.uint64(32)) | found[:, 1].astype(np.uint64))
-    return np.stack([packed >> np.uint64(32), packed & np.uint64(0xFFFFFFFF)], axis=1).astype(np.int64)
+        # A bucket's first text comes before its members in position order, so i < j already.
+        pairs = _sorted_unique((ids[first].astype(np.uint64) << np.uint64(32)) | ids[order[members]].astype(np.uint64))
+        # Merged by insertion, which copies the pairs found so far once (a sort of the two joined
+        # held three copies of them at once).
+        at = np.searchsorted(found, pairs)
+        fresh = pairs[(at == len(found)) | (found[np.minimum(at, len(found) - 1)] != pairs)] if len(found) else pairs
+        found = np.insert(found, np.searchsorted(found, fresh), fresh)
+    return found
 
 
 def _bucket_candidates(values: np.ndarray, owner: np.ndarray, documents: int) -> np.ndarray:
@@ -375,100 +385,6 @@ def jaccard(left: np.ndarray, right: np.ndarray) -> float:
     return shared / (len(left) + len(right) - shared)
 
 
-def _sorted_unique(array: np.ndarray) -> np.ndarray:
-    # np.unique on uint64 measured 50x slower than a plain sort here (numpy 2.x).
-    array = np.sort(array)
-    return array[np.r_[True, array[1:] != array[:-1]]] if len(array) else array
-
-
-def _packed(high: np.ndarray, low: np.ndarray, low_bits: int) -> np.ndarray:
-    """One sortable uint64 per (high, low): ``high`` above the top ``low_bits`` bits of ``low``."""
-    top = high.astype(np.int64, copy=False).view(np.uint64)  # a view, not a copy: non-negative
-    return (top << np.uint64(low_bits)) | (low >> np.uint64(64 - low_bits))
-
-
-def pair_jaccard(
-    values: np.ndarray, owner: np.ndarray, documents: int, pairs: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Jaccard of every candidate pair at once, and the smaller shingle-set size of each.
-
-    Only the shingles of texts in some pair are looked at: each pair's two sets are laid side by
-    side and a value seen twice within one pair is a shared shingle. Sorting one packed uint64 per
-    (text or pair, shingle) is ~10x faster than a two-key sort; it keeps the top 64 - log2(n) bits
-    of each shingle hash (>= 36), so two different shingles of a pair merge with odds < 2^-26."""
-    if not len(pairs):
-        return np.empty(0), np.empty(0, dtype=np.int64)
-    involved = np.zeros(documents, dtype=bool)
-    involved[pairs.ravel()] = True
-    keep = involved[owner]
-    doc_bits = max(documents, len(pairs)).bit_length()
-    low_bits = 64 - doc_bits
-    unique = _sorted_unique(_packed(owner[keep], values[keep], low_bits))
-    docs = (unique >> np.uint64(low_bits)).view(np.int64)
-    vals = unique & np.uint64((1 << low_bits) - 1)
-    starts = np.searchsorted(docs, np.arange(documents))
-    sizes = np.searchsorted(docs, np.arange(documents), side="right") - starts
-    # In blocks of pairs: the laid-out shingles of a million short-text candidates took ~1 GB at once.
-    shared = np.concatenate(
-        [
-            _shared_shingles(vals, starts, sizes, pairs[first : first + PAIR_BLOCK], low_bits)
-            for first in range(0, len(pairs), PAIR_BLOCK)
-        ]
-    )
-    left, right = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
-    union = left + right - shared
-    similarity = np.where(union > 0, shared / np.maximum(union, 1), 1.0)
-    return similarity, np.minimum(left, right)
-
-
-def _shared_shingles(
-    vals: np.ndarray, starts: np.ndarray, sizes: np.ndarray, pairs: np.ndarray, low_bits: int
-) -> np.ndarray:
-    """How many shingles each pair's two texts share. Each text's values are sorted and distinct (a
-    segment of one sorted array), so with the pair's index above them the first texts' values of
-    all pairs form one sorted array and the second texts' another; a stable sort of the two joined
-    merges two sorted runs in linear time, and a value met twice in a row is a shared shingle of that
-    pair. (Searching one array in the other cost ~2.4x more; sorting both laid side by side ~7x.)"""
-
-    def laid(side: int) -> np.ndarray:
-        segment_start, segment_size = starts[pairs[:, side]], sizes[pairs[:, side]]
-        offsets = np.cumsum(segment_size) - segment_size
-        gather = np.repeat(segment_start - offsets, segment_size) + np.arange(int(segment_size.sum()))
-        pair_of = np.repeat(np.arange(len(pairs), dtype=np.int64).view(np.uint64), segment_size)
-        return (pair_of << np.uint64(low_bits)) | vals[gather]
-
-    merged = np.sort(np.concatenate([laid(0), laid(1)]), kind="stable")
-    shared = merged[1:][merged[1:] == merged[:-1]]
-    return np.bincount((shared >> np.uint64(low_bits)).view(np.int64), minlength=len(pairs))
-
-
-class UnionFind:
-    def __init__(self, size: int) -> None:
-        self.parent = np.arange(size)
-
-    def find(self, item: int) -> int:
-        root = item
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item] != root:  # path compression
-            self.parent[item], item = root, self.parent[item]
-        return int(root)
-
-    def roots(self) -> np.ndarray:
-        """Root of every item, by pointer jumping (vectorised)."""
-        parent = self.parent.copy()
-        while True:
-            grand = parent[parent]
-            if np.array_equal(grand, parent):
-                return parent
-            parent = grand
-
-    def union(self, left: int, right: int) -> None:
-        a, b = self.find(left), self.find(right)
-        if a != b:
-            self.parent[max(a, b)] = min(a, b)  # the earliest row stays the root
-
-
 def near_duplicate_clusters(
     texts: Sequence[str | None], *, threshold: float = THRESHOLD, k: int = SHINGLE_WORDS
 ) -> tuple[list[list[int]], int]:
@@ -479,24 +395,8 @@ def near_duplicate_clusters(
     with the exact Jaccard of its shingle sets (vectorised), and verified pairs are joined into
     clusters as connected components.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     documents = len(texts)
     values, owner = flat_shingles(texts, k)
     pairs = _bucket_candidates(values, owner, documents)
-    similarity, smaller = pair_jaccard(values, owner, documents, pairs)
-    needed = np.where(smaller < SHORT_TEXT_SHINGLES, max(threshold, SHORT_THRESHOLD), threshold)
-    linked = pairs[similarity >= needed] if len(pairs) else pairs
-    if not len(linked):
-        return [], 0
-    graph = coo_matrix((np.ones(len(linked)), (linked[:, 0], linked[:, 1])), shape=(documents, documents))
-    _, labels = connected_components(graph, directed=False)
-    order = np.argsort(labels, kind="stable")
-    ordered = labels[order]
-    bounds = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1], True])
-    clusters = [
-        order[start:end].tolist() for start, end in zip(bounds[:-1], bounds[1:], strict=True) if end - start > 1
-    ]
-    clusters.sort(key=lambda cluster: cluster[0])
-    return clusters, len(linked)
+    packed = (pairs[:, 0].astype(np.uint64) << np.uint64(32)) | pairs[:, 1].astype(np.uint64)
+    return clusters_of(linked_pairs(lambda: [(values, owner)], documents, packed, threshold), documents)

@@ -8,6 +8,8 @@ coarse integer features (pixel values, counts) are not flagged for legitimately 
 
 ``count`` counts rows in a cluster that near-duplicate an earlier row (a cluster of 3 adds 2),
 including rows that are also exact copies; ``rows`` lists those rows, ``clusters`` the clusters.
+The text column is read in batches and the search keeps its band keys and shingles in temporary
+files (streamed_minhash.py), so memory does not grow with the rows.
 """
 
 from __future__ import annotations
@@ -20,13 +22,40 @@ import polars as pl
 from validations.engine.checks import CheckResult
 from validations.engine.context import Context
 from validations.engine.report import capped_rows, fmt_count, issue, pct, verb
-from validations.engine.standard.minhash import UnionFind, near_duplicate_clusters
+from validations.engine.standard.streamed_minhash import streamed_clusters
 
 REL_TOLERANCE = 1e-3
 ROUND_DIGITS = 6
 MAX_FLOAT_COLUMNS = 50
 MAX_CLUSTERS_LISTED = 10_000
 WARNING_FRACTION = 0.01
+
+
+class UnionFind:
+    def __init__(self, size: int) -> None:
+        self.parent = np.arange(size)
+
+    def find(self, item: int) -> int:
+        root = item
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[item] != root:  # path compression
+            self.parent[item], item = root, self.parent[item]
+        return int(root)
+
+    def roots(self) -> np.ndarray:
+        """Root of every item, by pointer jumping (vectorised)."""
+        parent = self.parent.copy()
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                return parent
+            parent = grand
+
+    def union(self, left: int, right: int) -> None:
+        a, b = self.find(left), self.find(right)
+        if a != b:
+            self.parent[max(a, b)] = min(a, b)  # the earliest row stays the root
 
 
 def _table_clusters(ctx: Context) -> list[list[int]]:
@@ -82,7 +111,7 @@ def _link_within_tolerance(forest: UnionFind, others: np.ndarray, values: np.nda
 
 def run(ctx: Context) -> CheckResult:
     if ctx.text_column:
-        clusters, _ = near_duplicate_clusters(ctx.texts())
+        clusters, _ = streamed_clusters(ctx.text_batches(), ctx.table.work_dir)
         method = {"kind": "text", "column": ctx.text_column, "method": "minhash-lsh"}
     else:
         clusters = _table_clusters(ctx)

@@ -14,7 +14,7 @@ import pytest
 from validations.engine import runner
 from validations.engine.checks.duplicates import normalised_text
 from validations.engine.runner import run_validation
-from validations.engine.standard import minhash, word_hashes
+from validations.engine.standard import minhash, pair_verification, word_hashes
 from validations.tests.engine.synthetic import edit_words, zipf_texts
 
 
@@ -247,14 +247,14 @@ def test_short_templated_texts_one_word_apart_form_one_cluster() -> None:
     assert clusters == [list(range(900))]
 
 
-@pytest.mark.parametrize("block", [minhash.PAIR_BLOCK, 7])  # one block, blocks cut inside the pairs
+@pytest.mark.parametrize("block", [pair_verification.PAIR_BLOCK, 7])  # one block, blocks cut inside the pairs
 def test_vectorised_verification_equals_the_exact_jaccard(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(minhash, "PAIR_BLOCK", block)
+    monkeypatch.setattr(pair_verification, "PAIR_BLOCK", block)
     texts = zipf_texts(40, words=30, seed=2) + [edit_words(t, 0.2, seed=1) for t in zipf_texts(40, words=30, seed=2)]
     texts += ["", texts[5], "the the the the"]  # no shingles, a verbatim copy, one shingle repeated
     values, owner = minhash.flat_shingles(texts)
     pairs = np.array([(i, i + 40) for i in range(40)] + [(0, 1), (2, 3), (5, 81), (80, 82), (3, 82), (81, 82)])
-    similarity, smaller = minhash.pair_jaccard(values, owner, len(texts), pairs)
+    similarity, smaller = pair_verification.pair_jaccard(values, owner, len(texts), pairs)
     exact = [minhash.jaccard(values[owner == a], values[owner == b]) for a, b in pairs]
     assert np.allclose(similarity, exact)
     assert list(smaller) == [
