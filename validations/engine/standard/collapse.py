@@ -33,8 +33,8 @@ on a log scale.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, overload
 
 import numpy as np
 import polars as pl
@@ -44,11 +44,34 @@ from validations.engine.context import Context
 from validations.engine.io import Table
 from validations.engine.report import issue
 from validations.engine.standard import collapse_model, collapse_tables
-from validations.engine.standard.diversity import text_indicator_resamples
-from validations.engine.standard.two_sample import table_two_sample, text_two_sample
+from validations.engine.standard.diversity import (
+    RESAMPLES,
+    SAMPLE_SEED,
+    SAMPLE_TOKENS,
+    text_indicator_resamples,
+    visit_order,
+)
+from validations.engine.standard.two_sample import (
+    C2ST_MAX_PER_SIDE,
+    SEED,
+    _subsample,
+    table_two_sample,
+    text_two_sample,
+)
 
 POOL_ROWS = collapse_tables.RESAMPLES * collapse_tables.SAMPLE_ROWS
 TABLE_DTYPES = ("integer", "float", "string", "boolean")
+# What Python's str.isspace() calls whitespace (\s in Polars' regular expressions lacks \x1c-\x1f):
+# a text is blank, and skipped by the samplers, when it holds nothing else.
+PY_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(
+    map(chr, range(0x2000, 0x200B))
+)
+NOT_BLANK = "[^" + "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE) + "]"
+# A generous guess of the characters per token (text_indicators' tokens): the first fetch of the
+# sampled texts then holds all they need, and a wrong guess only costs another read (SampledTexts).
+CHARS_PER_TOKEN = 8
+# Rows per batch when the sampled texts are picked from the column (only the picked ones are kept).
+FETCH_BATCH = 200_000
 
 
 def run(ctx: Context) -> CheckResult:
@@ -56,12 +79,12 @@ def run(ctx: Context) -> CheckResult:
         risk = {"score": 0.0, "level": "low", "indicators": {}}
         return {"risk": risk, "kind": None}, []
     if ctx.text_column:
-        texts = ctx.texts()
-        if not any(text and not text.isspace() for text in texts):
+        texts = SampledTexts(ctx)
+        if not texts.non_blank:
             # Indicators of no words read as the least diverse text there is (score 1, "high").
             risk = {"score": 0.0, "level": "low", "indicators": {}}
             return {"risk": risk, "kind": "text", "reason": "the text column holds no text to measure"}, []
-        payload = text_collapse(texts, _reference_texts(ctx))
+        payload = risk_payload(**_text_evidence(texts, _reference_texts(ctx), None, texts.two_sample))
     else:
         reference = _table_pool(ctx.reference) if ctx.reference is not None else None
         payload = table_collapse(_table_pool(ctx.table, rows=ctx.rows), reference)
@@ -122,12 +145,26 @@ def text_evidence(
 ) -> dict[str, Any]:
     """The model's inputs for a text column: indicators (mean and per sample), the reference's
     indicators (computed unless given) and the two-sample statistics."""
+    return _text_evidence(
+        texts,
+        reference_texts,
+        reference_indicators,
+        lambda reference: text_two_sample([t for t in texts if t], [t for t in reference if t]),
+    )
+
+
+def _text_evidence(
+    texts: Sequence[str | None],
+    reference_texts: Sequence[str | None] | None,
+    reference_indicators: dict[str, Any] | None,
+    two_sample: Callable[[Sequence[str | None]], dict[str, float]],
+) -> dict[str, Any]:
     per_sample = text_indicator_resamples(texts)
     indicators = collapse_tables.mean_indicators(per_sample)
     if reference_texts is None:
         return {"variant": "text", "indicators": indicators, "per_sample": per_sample, "reference": None, "shared": {}}
     reference = reference_indicators or collapse_tables.mean_indicators(text_indicator_resamples(reference_texts))
-    tests = text_two_sample([t for t in texts if t], [t for t in reference_texts if t])
+    tests = two_sample(reference_texts)
     return {
         "variant": "text_reference",
         "indicators": indicators,
@@ -188,6 +225,101 @@ def table_collapse(frame: pl.DataFrame, reference: pl.DataFrame | None = None) -
     numeric, categorical = collapse_tables.split_columns(frame)
     payload["columns"] = {"numeric": numeric, "categorical": categorical}
     return payload
+
+
+class SampledTexts(Sequence[str | None]):
+    """The text column as the collapse indicators read it, without holding it: its length, and
+    the texts at the positions the samplers visit, fetched from the file by position.
+
+    ``sample_documents`` walks the positions in a seeded random order (``visit_order``) until it
+    has SAMPLE_TOKENS tokens; the first positions of each resample's order, enough for that budget
+    by the column's mean length (CHARS_PER_TOKEN), are read in one streaming pass. A position not
+    fetched yet (texts shorter than guessed) fetches four times as many. The texts seen are the
+    file's, so the samples, and the indicators, are the ones the whole column gives.
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        assert ctx.text_column is not None
+        self._ctx, self._column = ctx, ctx.text_column
+        self._non_blank_expr = pl.col(self._column).str.contains(NOT_BLANK).fill_null(False)
+        counts = (
+            ctx.lazy()
+            .select(
+                rows=pl.len(),
+                non_blank=self._non_blank_expr.sum(),
+                chars=pl.col(self._column).filter(self._non_blank_expr).str.len_chars().sum(),
+            )
+            .collect(engine="streaming")
+            .row(0, named=True)
+        )
+        self.rows, self.non_blank = int(counts["rows"]), int(counts["non_blank"] or 0)
+        self._texts: dict[int, str | None] = {}
+        self._visited = 0
+        if self.non_blank:
+            mean_tokens = max(1.0, (counts["chars"] or 0) / self.non_blank / CHARS_PER_TOKEN)
+            self._fetch(int(1.5 * SAMPLE_TOKENS / mean_tokens * self.rows / self.non_blank) + 64)
+
+    def __len__(self) -> int:
+        return self.rows
+
+    @overload
+    def __getitem__(self, position: int) -> str | None: ...
+    @overload
+    def __getitem__(self, position: slice) -> Sequence[str | None]: ...
+    def __getitem__(self, position: int | slice) -> str | None | Sequence[str | None]:
+        if isinstance(position, slice):
+            raise TypeError("SampledTexts reads single positions")
+        if not 0 <= position < self.rows:
+            raise IndexError(position)
+        while position not in self._texts:
+            if self._visited == self.rows:
+                raise IndexError(position)  # only if the column read back is shorter than counted: never loop
+            self._fetch(4 * self._visited)
+        return self._texts[position]
+
+    def _fetch(self, visited: int) -> None:
+        """The texts at the first ``visited`` positions of every resample's order."""
+        visited = min(self.rows, max(1, visited))
+        # copies, so that one order of the whole column is held at a time
+        firsts = [visit_order(self.rows, SAMPLE_SEED + i)[:visited].copy() for i in range(RESAMPLES)]
+        wanted = np.unique(np.concatenate(firsts).astype(np.int64))
+        wanted = wanted[~np.isin(wanted, np.fromiter(self._texts, np.int64, len(self._texts)))]
+        self._texts.update(self._texts_at(wanted))
+        self._visited = visited
+
+    def _texts_at(self, wanted: np.ndarray, non_blank: bool = False) -> dict[int, str | None]:
+        """The texts at the sorted positions ``wanted`` (among the non-blank texts if
+        ``non_blank``), read in batches that are dropped once picked from; the read stops at the
+        last one. (A row index and a filter in one Polars query held the whole column.)"""
+        lf = self._ctx.lazy().select(pl.col(self._column))
+        if non_blank:
+            lf = lf.filter(self._non_blank_expr)
+        found: dict[int, str | None] = {}
+        offset = 0
+        for batch in lf.collect_batches(chunk_size=FETCH_BATCH, engine="streaming"):
+            first, last = np.searchsorted(wanted, [offset, offset + batch.height])
+            if last > first:
+                picked = batch.to_series().gather(wanted[first:last] - offset).to_list()
+                found.update(zip(wanted[first:last].tolist(), picked, strict=True))
+            offset += batch.height
+            if last == len(wanted):
+                break
+        return found
+
+    def two_sample(self, reference: Sequence[str | None]) -> dict[str, float]:
+        """``text_two_sample`` of the whole column against ``reference``: the column's side is the
+        subsample it draws (C2ST_MAX_PER_SIDE non-blank texts picked by their rank among the
+        non-blank ones), read from the file, drawn with the same generator before the
+        reference's side so that both sides are the ones the whole column gives."""
+        rng = np.random.default_rng(SEED)
+        if self.non_blank <= C2ST_MAX_PER_SIDE:
+            left = list(self._texts_at(np.arange(self.non_blank), non_blank=True).values())
+        else:
+            ranks = rng.choice(self.non_blank, size=C2ST_MAX_PER_SIDE, replace=False)
+            by_rank = self._texts_at(np.sort(ranks), non_blank=True)
+            left = [by_rank[int(k)] for k in ranks]
+        right = _subsample([t for t in reference if t and t.strip()], C2ST_MAX_PER_SIDE, rng)
+        return text_two_sample(left, right)
 
 
 def _reference_texts(ctx: Context) -> list[str | None] | None:

@@ -147,10 +147,27 @@ def rule_hits(texts: list[str | None]) -> tuple[dict[str, int], np.ndarray, int]
     return counts, np.sort(np.concatenate([junk, np.array(other_junk, dtype=np.int64)])), tested
 
 
+def streamed_rule_hits(ctx: Context) -> tuple[dict[str, int], np.ndarray, int]:
+    """``rule_hits`` of the whole text column, read in batches (``Context.text_batches``) so that
+    memory does not grow with the file's rows: every rule is a property of one text, so the counts
+    add up and the junk positions of the batches, shifted by the batch's first position, follow
+    each other in order."""
+    counts = dict.fromkeys(JUNK_RULES + INFO_RULES, 0)
+    junk: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    tested = 0
+    for offset, texts in ctx.text_batches():
+        batch_counts, batch_junk, batch_tested = rule_hits(texts)
+        for rule, count in batch_counts.items():
+            counts[rule] += count
+        junk.append(batch_junk + offset)
+        tested += batch_tested
+    return counts, np.concatenate(junk), tested
+
+
 def run(ctx: Context) -> CheckResult:
     if ctx.text_column is None:
         return {"column": None}, []
-    counts, junk_rows, tested = rule_hits(ctx.texts())
+    counts, junk_rows, tested = streamed_rule_hits(ctx)
     rows = ctx.row_ids(junk_rows)
     total = max(1, tested)
     payload: dict[str, Any] = {
