@@ -95,14 +95,6 @@ class Context:
                 yield offset, batch.to_series().to_list()
                 offset += batch.height
 
-    def texts(self) -> list[str | None]:
-        """The text column as a Python list, read once (standard tier needs it in memory)."""
-        if "texts" not in self._cache:
-            assert self.text_column is not None
-            frame = self.lazy().select(pl.col(self.text_column)).collect(engine="streaming")
-            self._cache["texts"] = frame.to_series().to_list()
-        return self._cache["texts"]
-
 
 def text_candidates(ctx: Context) -> list[str]:
     """String columns that could be the text column (never the target)."""
