@@ -23,11 +23,10 @@ PREDICTION_BUDGET_S = 90.0
 
 def _frame(ctx: Context, sample: int | None) -> pl.DataFrame:
     assert ctx.target is not None
+    if sample is not None:
+        return label_noise.labelled_sample(ctx.lazy().select(ctx.table.columns), ctx.target, sample)
     frame = ctx.lazy().with_row_index("__row").select(["__row", *ctx.table.columns])
-    frame = frame.filter(pl.col(ctx.target).is_not_null()).collect(engine="streaming")
-    if sample is not None and frame.height > sample:
-        frame = frame.sample(sample, seed=label_noise.SEED)
-    return frame
+    return frame.filter(pl.col(ctx.target).is_not_null()).collect(engine="streaming")
 
 
 def run_label_noise(ctx: Context) -> CheckResult:

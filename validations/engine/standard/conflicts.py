@@ -4,10 +4,16 @@ Features are every column except the target (row hashes, as for exact duplicates
 identical features with more than one distinct target is a conflict; all rows of such groups are
 listed. Severity is warning: either the label is wrong or the features cannot tell the classes
 apart, and both need a decision before training.
+
+Memory: the features' and targets' hashes go to a temporary file in one pass, and the groups are
+formed a hash partition (~PART_ROWS rows) at a time, so memory does not grow with the file's rows
+(collecting the hashes and grouping every row at once held ~1.5 GB over 10M rows).
 """
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +24,9 @@ from validations.engine.context import Context
 from validations.engine.report import capped_rows, fmt_count, issue, pct
 
 MAX_GROUPS_LISTED = 10_000
+# Rows grouped at a time. Each partition reads the hashes file again (0.06 s per 10M rows), so
+# smaller ones cost passes for little memory (a partition holds ~20 bytes a row).
+PART_ROWS = 1_000_000
 
 
 def run(ctx: Context) -> CheckResult:
@@ -25,24 +34,9 @@ def run(ctx: Context) -> CheckResult:
     if target is None or target not in ctx.dtypes or len(ctx.table.columns) < 2:
         return {"target": target, "count": 0, "rows": [], "rows_truncated": False, "groups": []}, []
     features = [n for n in ctx.table.columns if n != target]
-    frame = (
-        ctx.lazy()
-        .select(
-            pl.struct(features).hash(seed=7).alias("f"),
-            pl.col(target).hash(seed=8).alias("t"),
-            pl.col(target).is_null().alias("unlabelled"),
-        )
-        .with_row_index("row")
-        .filter(~pl.col("unlabelled"))
-        .collect(engine="streaming")
-    )
-    groups = (
-        frame.group_by("f")
-        .agg(pl.col("t").n_unique().alias("labels"), pl.col("row"))
-        .filter(pl.col("labels") > 1)
-        .sort(pl.col("row").list.first())
-    )
-    listed = [ctx.row_ids(np.array(rows)).tolist() for rows in groups["row"].to_list()]
+    with tempfile.TemporaryDirectory(prefix="conflicts-", dir=ctx.table.work_dir) as folder:
+        groups = conflict_groups(ctx.lazy(), features, target, ctx.rows, Path(folder))
+    listed = [ctx.row_ids(np.array(rows)).tolist() for rows in groups]
     all_rows = np.sort(np.array([r for g in listed for r in g], dtype=np.int64))
     payload: dict[str, Any] = {
         "target": target,
@@ -69,3 +63,26 @@ def run(ctx: Context) -> CheckResult:
             )
         )
     return payload, issues
+
+
+def conflict_groups(frame: pl.LazyFrame, features: list[str], target: str, rows: int, folder: Path) -> list[list[int]]:
+    """The positions of the labelled rows of each group with identical ``features`` and more than
+    one ``target``, in order, the groups in the order of their first rows (``rows``: the frame's
+    rows, which set the number of partitions)."""
+    path = folder / "hashes.arrow"
+    labels = pl.when(pl.col(target).is_not_null()).then(pl.col(target).hash(seed=8))
+    frame.select(pl.struct(features).hash(seed=7).alias("f"), labels.alias("t")).sink_ipc(path)
+    parts = max(1, -(-rows // PART_ROWS))
+    scan = pl.scan_ipc(path).with_row_index("row").filter(pl.col("t").is_not_null())
+    found = []
+    for k in range(parts):
+        # Equal features hash alike, so each group lies in one partition.
+        part = (scan.filter(pl.col("f") % parts == k) if parts > 1 else scan).collect(engine="streaming")
+        part = part if part["row"].is_sorted() else part.sort("row")
+        # Only features seen twice can disagree: a sort finds them 4x faster than grouping every row.
+        ordered = part["f"].sort().to_numpy()
+        repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+        part = part.filter(pl.col("f").is_in(pl.Series(repeated, dtype=pl.UInt64).implode()))
+        grouped = part.group_by("f").agg(pl.col("t").n_unique().alias("labels"), pl.col("row"))
+        found.append(grouped.filter(pl.col("labels") > 1).select("row"))
+    return pl.concat(found).sort(pl.col("row").list.first())["row"].to_list()
