@@ -399,4 +399,4 @@ def near_duplicate_clusters(
     values, owner = flat_shingles(texts, k)
     pairs = _bucket_candidates(values, owner, documents)
     packed = (pairs[:, 0].astype(np.uint64) << np.uint64(32)) | pairs[:, 1].astype(np.uint64)
-    return clusters_of(linked_pairs(lambda: [(values, owner)], documents, packed, threshold), documents)
+    return clusters_of(linked_pairs(lambda: [(values, owner)], len(values), documents, packed, threshold), documents)

@@ -26,40 +26,37 @@ def _packed(high: np.ndarray, low: np.ndarray, low_bits: int) -> np.ndarray:
     return (top << np.uint64(low_bits)) | (low >> np.uint64(64 - low_bits))
 
 
+Parts = Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]
+Table = tuple[np.ndarray, np.ndarray, np.ndarray, int]  # ``_shingle_table``
+
+
 def pair_jaccard(
     values: np.ndarray, owner: np.ndarray, documents: int, pairs: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Jaccard of every candidate pair at once, and the smaller shingle-set size of each.
+    """Jaccard of every candidate pair, and the smaller shingle-set size of each (what
+    ``linked_pairs`` decides on; the tests compare it with the exact Jaccard).
 
     Only the shingles of texts in some pair are looked at: each pair's two sets are laid side by
     side and a value seen twice within one pair is a shared shingle. Sorting one packed uint64 per
     (text or pair, shingle) is ~10x faster than a two-key sort; it keeps the top 64 - log2(n) bits
     of each shingle hash (>= 36), so two different shingles of a pair merge with odds < 2^-26."""
-    return pair_jaccard_parts(lambda: [(values, owner)], documents, pairs)
-
-
-Parts = Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]
-Table = tuple[np.ndarray, np.ndarray, np.ndarray, int]  # ``_shingle_table``
-
-
-def pair_jaccard_parts(parts: Parts, documents: int, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pair_jaccard`` with the (shingle hashes, owning text) given in parts (``_shingle_table``)."""
     if not len(pairs):
         return np.empty(0), np.empty(0, dtype=np.int64)
     packed = (pairs[:, 0].astype(np.uint64) << np.uint64(32)) | pairs[:, 1].astype(np.uint64)
-    table = _shingle_table(parts, documents, packed)
+    table = _shingle_table(lambda: [(values, owner)], len(values), documents, packed)
     found = [_block_jaccard(table, _unpacked(packed[i : i + PAIR_BLOCK])) for i in range(0, len(pairs), PAIR_BLOCK)]
     return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
 
 
-def linked_pairs(parts: Parts, documents: int, packed: np.ndarray, threshold: float) -> np.ndarray:
+def linked_pairs(parts: Parts, shingles: int, documents: int, packed: np.ndarray, threshold: float) -> np.ndarray:
     """The candidate pairs (``packed`` as (i << 32) | j) whose Jaccard reaches the threshold (at least
     SHORT_THRESHOLD when the smaller set has fewer than SHORT_TEXT_SHINGLES shingles), as (n, 2)
-    rows. Verified a block of PAIR_BLOCK pairs at a time: only the linked pairs are kept, so memory
-    does not grow with the candidates (10M short texts have 34M, mostly background collisions)."""
+    rows; ``parts`` and ``shingles``: see ``_shingle_table``. Verified a block of PAIR_BLOCK pairs
+    at a time: only the linked pairs are kept, so memory does not grow with the candidates (10M
+    short texts have 34M, mostly background collisions)."""
     if not len(packed):
         return np.empty((0, 2), dtype=np.int64)
-    table = _shingle_table(parts, documents, packed)
+    table = _shingle_table(parts, shingles, documents, packed)
     linked = []
     for first in range(0, len(packed), PAIR_BLOCK):
         pairs = _unpacked(packed[first : first + PAIR_BLOCK])
@@ -73,10 +70,11 @@ def _unpacked(packed: np.ndarray) -> np.ndarray:
     return np.stack([packed >> np.uint64(32), packed & np.uint64(0xFFFFFFFF)], axis=1).astype(np.int64)
 
 
-def _shingle_table(parts: Parts, documents: int, packed: np.ndarray) -> Table:
+def _shingle_table(parts: Parts, shingles: int, documents: int, packed: np.ndarray) -> Table:
     """(distinct shingle values of each text in some pair laid text after text, each text's start and
     size there, their bits): ``parts()`` yields (shingle hashes, owning text) in text order, each
-    part's texts after the previous part's (as a text column read in batches makes them). Each
+    part's texts after the previous part's (as a text column read in batches makes them), and
+    ``shingles`` is their total. Each
     part's packed values lie above the previous part's (the text is in the top bits), so sorting
     each part alone gives the same array as sorting them all together; the starts are searched
     among the packed values themselves, so no array of their texts is made."""
@@ -87,7 +85,7 @@ def _shingle_table(parts: Parts, documents: int, packed: np.ndarray) -> Table:
     low_bits = 64 - doc_bits
     # Filled part after part: its untouched end takes no memory (np.empty), where joining the
     # parts at the end held them twice.
-    vals = np.empty(sum(len(values) for values, _ in parts()), dtype=np.uint64)
+    vals = np.empty(shingles, dtype=np.uint64)
     filled = 0
     for values, owner in parts():
         keep = involved[owner]
@@ -101,9 +99,7 @@ def _shingle_table(parts: Parts, documents: int, packed: np.ndarray) -> Table:
     return vals, bounds[:-1], np.diff(bounds), low_bits
 
 
-def _block_jaccard(
-    table: tuple[np.ndarray, np.ndarray, np.ndarray, int], pairs: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _block_jaccard(table: Table, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     vals, starts, sizes, low_bits = table
     shared = _shared_shingles(vals, starts, sizes, pairs, low_bits)
     left, right = sizes[pairs[:, 0]], sizes[pairs[:, 1]]

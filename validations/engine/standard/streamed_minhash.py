@@ -43,6 +43,7 @@ class _Spill:
         self.folder = folder
         self.documents = 0
         self.batches = 0
+        self.shingles_total = 0
         self.has_words: list[np.ndarray] = []
         self._bands = [open(folder / f"band{b}.u64", "wb") for b in range(BANDS)]  # noqa: SIM115 - closed by finish
 
@@ -61,6 +62,7 @@ class _Spill:
         np.save(self.folder / f"owner{self.batches}.npy", owner)
         self.has_words.append(words)
         self.documents += count
+        self.shingles_total += len(values)
         self.batches += 1
 
     def finish(self) -> np.ndarray:
@@ -107,7 +109,7 @@ def streamed_clusters(
             ids = spill.finish()
         documents = spill.documents
         pairs = packed_pairs_in_bands(_BandKeys(spill.folder, ids, documents), ids)
-        return clusters_of(linked_pairs(spill.shingles, documents, pairs, threshold), documents)
+        return clusters_of(linked_pairs(spill.shingles, spill.shingles_total, documents, pairs, threshold), documents)
 
 
 __all__ = ["streamed_clusters"]
