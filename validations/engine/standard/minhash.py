@@ -144,6 +144,7 @@ _SHIFT = np.uint32(0x9E3779B1)  # odd: a value borrowed at probe t differs for e
 DENSIFY_CHUNK = 10_000  # texts densified at once: the probing's index arrays stay in cache (50k: ~1.4x slower)
 # Texts with at most this many filled bins (of NUM_PERM) are densified in one step (``_densify_few``).
 FEW_FILLED_BINS = 16
+POSITION_RUN = 1 << 20  # positions added to a band's keys at once (``pairs_by_band``)
 FEW_SLICE = 500_000  # (text, empty bin, filled bin) ranks compared at once by ``_densify_few``
 COMBINE_RUN = 1 << 16  # words combined in place at once (``_combined``)
 
@@ -326,41 +327,51 @@ def pairs_in_bands(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
 def packed_pairs_in_bands(keys: Sequence[np.ndarray], ids: np.ndarray) -> np.ndarray:
     """``pairs_in_bands`` as sorted distinct uint64, (i << 32) | j for the pair i < j (np.unique over
-    rows sorts them as byte strings). ``keys[band]`` is read one band at a time, and the pairs found
-    so far are merged after each band: a pair met in several bands is held once (10M short texts:
-    34M distinct candidates, 3.1 GB at the peak when every band's pairs were kept to the end)."""
-    if not len(ids):  # no text has a word
-        return np.empty(0, dtype=np.uint64)
-    # Each key's top bits above its text's position, sorted as one uint64 (numpy's vectorised sort:
-    # ~5x faster than an argsort): buckets of equal (truncated) keys, each in position order.
-    position_bits = max(1, int(len(ids) - 1).bit_length())
-    low = np.uint64((1 << position_bits) - 1)
-    positions = np.arange(len(ids), dtype=np.uint64)
+    rows sorts them as byte strings): each band's pairs (``pairs_by_band``) merged into those found
+    so far, so a pair met in several bands is held once."""
     found = np.empty(0, dtype=np.uint64)
-    for band in range(len(keys)):
-        packed = keys[band] & ~low
-        packed |= positions
-        packed.sort()
-        order = (packed & low).view(np.int64)
-        ordered = packed >> np.uint64(position_bits)
-        del packed
-        starts_bucket = np.empty(len(order), dtype=bool)
-        starts_bucket[0] = True
-        np.not_equal(ordered[1:], ordered[:-1], out=starts_bucket[1:])
-        del ordered
-        members = np.flatnonzero(~starts_bucket)  # texts after their bucket's first: few of them
-        if not len(members):
-            continue
-        starts = np.flatnonzero(starts_bucket)
-        first = order[starts[np.searchsorted(starts, members, side="right") - 1]]
-        # A bucket's first text comes before its members in position order, so i < j already.
-        pairs = _sorted_unique((ids[first].astype(np.uint64) << np.uint64(32)) | ids[order[members]].astype(np.uint64))
+    for pairs in pairs_by_band(keys, ids):
         # Merged by insertion, which copies the pairs found so far once (a sort of the two joined
         # held three copies of them at once).
         at = np.searchsorted(found, pairs)
         fresh = pairs[(at == len(found)) | (found[np.minimum(at, len(found) - 1)] != pairs)] if len(found) else pairs
         found = np.insert(found, np.searchsorted(found, fresh), fresh)
     return found
+
+
+def pairs_by_band(keys: Sequence[np.ndarray], ids: np.ndarray) -> Iterator[np.ndarray]:
+    """Each band's pairs as sorted distinct uint64 (i << 32) | j: every text of a bucket of equal keys
+    with the bucket's first text (i < j). ``keys[band]`` (the keys of the texts ``ids``) is read one
+    band at a time, and each band's work is done in place where it can be: at 10M texts a band's
+    keys take 80 MB, and every further array as long as them another 80."""
+    if not len(ids):  # no text has a word
+        return
+    # Each key's top bits above its text's position, sorted as one uint64 (numpy's vectorised sort:
+    # ~5x faster than an argsort): buckets of equal (truncated) keys, each in position order.
+    position_bits = max(1, int(len(ids) - 1).bit_length())
+    low = np.uint64((1 << position_bits) - 1)
+    for band in range(len(keys)):
+        packed = keys[band] & ~low
+        for start in range(0, len(packed), POSITION_RUN):
+            packed[start : start + POSITION_RUN] |= np.arange(
+                start, min(start + POSITION_RUN, len(packed)), dtype=np.uint64
+            )
+        packed.sort()
+        order = (packed & low).view(np.int64)
+        packed >>= np.uint64(position_bits)  # the truncated keys, in order
+        starts_bucket = np.empty(len(order), dtype=bool)
+        starts_bucket[0] = True
+        np.not_equal(packed[1:], packed[:-1], out=starts_bucket[1:])
+        del packed
+        members = np.flatnonzero(~starts_bucket)  # texts after their bucket's first: few of them
+        if not len(members):
+            continue
+        # A member's bucket starts at the last start before it; only the starts of buckets of two
+        # or more texts are searched (all starts: another array as long as the keys).
+        heads = np.flatnonzero(starts_bucket[:-1] & ~starts_bucket[1:])
+        first = order[heads[np.searchsorted(heads, members, side="right") - 1]]
+        # A bucket's first text comes before its members in position order, so i < j already.
+        yield _sorted_unique((ids[first].astype(np.uint64) << np.uint64(32)) | ids[order[members]].astype(np.uint64))
 
 
 def _bucket_candidates(values: np.ndarray, owner: np.ndarray, documents: int) -> np.ndarray:

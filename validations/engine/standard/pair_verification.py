@@ -27,7 +27,13 @@ def _packed(high: np.ndarray, low: np.ndarray, low_bits: int) -> np.ndarray:
 
 
 Parts = Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]
-Table = tuple[np.ndarray, np.ndarray, np.ndarray, int]  # ``_shingle_table``
+Table = tuple[np.ndarray, np.ndarray, np.ndarray, int]  # ``shingle_table``
+
+
+def table_bits(documents: int) -> int:
+    """Bits of each shingle hash a table keeps: what 64 leaves once a text's position (< ``documents``)
+    or a pair's index within a block (< PAIR_BLOCK) sits above them."""
+    return 64 - max(documents, PAIR_BLOCK).bit_length()
 
 
 def pair_jaccard(
@@ -42,61 +48,85 @@ def pair_jaccard(
     of each shingle hash (>= 36), so two different shingles of a pair merge with odds < 2^-26."""
     if not len(pairs):
         return np.empty(0), np.empty(0, dtype=np.int64)
-    packed = (pairs[:, 0].astype(np.uint64) << np.uint64(32)) | pairs[:, 1].astype(np.uint64)
-    table = _shingle_table(lambda: [(values, owner)], len(values), documents, packed)
-    found = [_block_jaccard(table, _unpacked(packed[i : i + PAIR_BLOCK])) for i in range(0, len(pairs), PAIR_BLOCK)]
+    table = shingle_table([(values, owner)], len(values), 0, documents, _involved(pairs, documents))
+    found = [_block_jaccard(table, pairs[i : i + PAIR_BLOCK]) for i in range(0, len(pairs), PAIR_BLOCK)]
     return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
 
 
 def linked_pairs(parts: Parts, shingles: int, documents: int, packed: np.ndarray, threshold: float) -> np.ndarray:
     """The candidate pairs (``packed`` as (i << 32) | j) whose Jaccard reaches the threshold (at least
     SHORT_THRESHOLD when the smaller set has fewer than SHORT_TEXT_SHINGLES shingles), as (n, 2)
-    rows; ``parts`` and ``shingles``: see ``_shingle_table``. Verified a block of PAIR_BLOCK pairs
-    at a time: only the linked pairs are kept, so memory does not grow with the candidates (10M
-    short texts have 34M, mostly background collisions)."""
+    rows; ``parts`` and ``shingles``: see ``shingle_table``."""
     if not len(packed):
         return np.empty((0, 2), dtype=np.int64)
-    table = _shingle_table(parts, shingles, documents, packed)
-    linked = []
+    involved = np.zeros(documents, dtype=bool)
+    for first in range(0, len(packed), PAIR_BLOCK):
+        involved[_unpacked(packed[first : first + PAIR_BLOCK]).ravel()] = True
+    table = shingle_table(parts(), shingles, 0, documents, involved)
+    return linked_in_table(table, packed, threshold)
+
+
+def linked_in_table(table: Table, packed: np.ndarray, threshold: float, shift: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """``linked_pairs`` of the pairs ``packed`` whose texts' rows in ``table`` are their positions
+    minus ``shift`` (first text, second text). Verified a block of PAIR_BLOCK pairs at a time:
+    only the linked pairs are kept, so memory does not grow with the candidates (10M short texts
+    have 34M, mostly background collisions)."""
+    linked = [np.empty((0, 2), dtype=np.int64)]
     for first in range(0, len(packed), PAIR_BLOCK):
         pairs = _unpacked(packed[first : first + PAIR_BLOCK])
-        similarity, smaller = _block_jaccard(table, pairs)
+        similarity, smaller = _block_jaccard(table, pairs - np.array(shift))
         needed = np.where(smaller < SHORT_TEXT_SHINGLES, max(threshold, SHORT_THRESHOLD), threshold)
         linked.append(pairs[similarity >= needed])
     return np.concatenate(linked)
+
+
+def _involved(pairs: np.ndarray, documents: int) -> np.ndarray:
+    involved = np.zeros(documents, dtype=bool)
+    involved[pairs.ravel()] = True
+    return involved
 
 
 def _unpacked(packed: np.ndarray) -> np.ndarray:
     return np.stack([packed >> np.uint64(32), packed & np.uint64(0xFFFFFFFF)], axis=1).astype(np.int64)
 
 
-def _shingle_table(parts: Parts, shingles: int, documents: int, packed: np.ndarray) -> Table:
-    """(distinct shingle values of each text in some pair laid text after text, each text's start and
-    size there, their bits): ``parts()`` yields (shingle hashes, owning text) in text order, each
-    part's texts after the previous part's (as a text column read in batches makes them), and
-    ``shingles`` is their total. Each
-    part's packed values lie above the previous part's (the text is in the top bits), so sorting
-    each part alone gives the same array as sorting them all together; the starts are searched
-    among the packed values themselves, so no array of their texts is made."""
-    involved = np.zeros(documents, dtype=bool)
-    for first in range(0, len(packed), PAIR_BLOCK):
-        involved[_unpacked(packed[first : first + PAIR_BLOCK]).ravel()] = True
-    doc_bits = max(documents, len(packed)).bit_length()
-    low_bits = 64 - doc_bits
+def shingle_table(
+    parts: Iterable[tuple[np.ndarray, np.ndarray]], shingles: int, first: int, count: int, involved: np.ndarray
+) -> Table:
+    """(distinct shingle values of each ``involved`` text among the ``count`` texts from position
+    ``first``, laid text after text; each of these texts' start and size there, both indexed by
+    position - ``first``; the bits kept of each value, ``table_bits``). ``parts`` yields (shingle
+    hashes, owning text's position) of these texts in text order, each part's texts after the
+    previous part's (as a text column read in batches makes them), and ``shingles`` is their total.
+    ``involved`` is indexed by position (the corpus's texts). Each part's packed values lie above
+    the previous part's (the text is in the top bits), so sorting each part alone gives the same
+    array as sorting them all together; the starts are searched among the packed values
+    themselves, so no array of their texts is made."""
+    low_bits = table_bits(len(involved))
     # Filled part after part: its untouched end takes no memory (np.empty), where joining the
     # parts at the end held them twice.
     vals = np.empty(shingles, dtype=np.uint64)
     filled = 0
-    for values, owner in parts():
+    for values, owner in parts:
         keep = involved[owner]
-        part = _sorted_unique(_packed(owner[keep], values[keep], low_bits))
+        part = _sorted_unique(_packed(owner[keep] - first, values[keep], low_bits))
         vals[filled : filled + len(part)] = part
         filled += len(part)
-    del involved
     vals = vals[:filled]
-    bounds = np.searchsorted(vals, np.arange(documents + 1, dtype=np.uint64) << np.uint64(low_bits))
+    bounds = np.searchsorted(vals, np.arange(count + 1, dtype=np.uint64) << np.uint64(low_bits))
     vals &= np.uint64((1 << low_bits) - 1)
     return vals, bounds[:-1], np.diff(bounds), low_bits
+
+
+def joined_tables(left: Table, right: Table) -> Table:
+    """One table of the texts of ``left`` followed by those of ``right`` (same bits)."""
+    assert left[3] == right[3]
+    return (
+        np.concatenate([left[0], right[0]]),
+        np.concatenate([left[1], right[1] + len(left[0])]),
+        np.concatenate([left[2], right[2]]),
+        left[3],
+    )
 
 
 def _block_jaccard(table: Table, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

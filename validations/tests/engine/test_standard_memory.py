@@ -90,11 +90,12 @@ def _groups_reference(frame: pl.LazyFrame, features: list[str], target: str) -> 
     return groups["row"].to_list()
 
 
-@pytest.mark.parametrize("part_rows", [1_000_000, 300, 37])
+@pytest.mark.parametrize(("part_rows", "spill_rows"), [(1_000_000, 500_000), (300, 64), (37, 1_000)])
 def test_conflict_groups_by_partition_are_the_groups_of_all_rows(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, part_rows: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, part_rows: int, spill_rows: int
 ) -> None:
     monkeypatch.setattr(conflicts, "PART_ROWS", part_rows)
+    monkeypatch.setattr(conflicts, "SPILL_ROWS", spill_rows)
     rng = np.random.default_rng(4)
     rows = 2_000
     table = (
