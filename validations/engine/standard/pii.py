@@ -1,8 +1,9 @@
 """PII patterns in text columns: e-mail, phone, payment card (Luhn-checked), IBAN (mod-97-checked)
 and IP addresses (v4 with valid octets, v6).
 
-Patterns are matched with Polars on every string column; card and IBAN candidates are then
-validated in Python so that order numbers and other digit runs are not reported. Phone numbers need
+Patterns are matched with Polars on every string column; card candidates are then Luhn-checked
+(in Polars) and IBAN candidates mod-97-checked (in Python, a batch at a time; they are rare), so that
+order numbers and other digit runs are not reported. Phone numbers need
 phone-like formatting (a leading + and country code, or grouped digits like 555-123-4567), because
 bare digit runs are usually something else.
 """
@@ -29,7 +30,7 @@ PATTERNS = {
     r"|\b(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}\b",
 }
 VALIDATORS = {"card": "luhn", "iban": "iban"}
-# Candidate rows of a validated pattern checked in Python at a time (``_rows_with``).
+# IBAN candidate rows checked in Python at a time (``_rows_with``).
 BATCH_ROWS = 100_000
 
 
@@ -43,6 +44,20 @@ def luhn_ok(candidate: str) -> bool:
             digit = digit * 2 - 9 if digit > 4 else digit * 2
         total += digit
     return total % 10 == 0
+
+
+def luhn_valid(match: pl.Expr) -> pl.Expr:
+    """``luhn_ok`` of each card candidate, in Polars: checked in Python, a column of digit runs
+    (order numbers) took ~95 s over 10M rows. The digits are padded with leading zeros to 19 and
+    read from the right, where zeros add nothing to the sum."""
+    digits = match.str.replace_all(r"\D", "")
+    padded = digits.str.pad_start(19, "0")
+    total = pl.lit(0, dtype=pl.Int32)
+    for position in range(19):  # from the right: every second digit is doubled
+        digit = padded.str.slice(18 - position, 1).cast(pl.Int32)
+        total = total + (pl.when(digit > 4).then(digit * 2 - 9).otherwise(digit * 2) if position % 2 else digit)
+    one_digit = digits.str.strip_chars(digits.str.slice(0, 1)).str.len_bytes() == 0
+    return digits.str.len_bytes().is_between(13, 19) & ~one_digit & (total % 10 == 0)
 
 
 def iban_ok(candidate: str) -> bool:
@@ -66,12 +81,13 @@ def _rows_with(ctx: Context, name: str, kind: str) -> np.ndarray:
         .select("__row", col.str.extract_all(pattern).alias("m"))
         .filter(pl.col("m").list.len() > 0)
     )
-    check = luhn_ok if kind == "card" else iban_ok
-    # A batch of candidates at a time: a column of digit runs (order numbers) makes every row one,
-    # and collecting them all held their matches and a Python list (~500 MB over 10M rows).
+    if kind == "card":
+        valid = candidates.explode("m").filter(luhn_valid(pl.col("m"))).select("__row").unique()
+        return np.sort(valid.collect(engine="streaming")["__row"].to_numpy().astype(np.int64))
+    # A batch of candidates at a time: collecting them all held their matches and a Python list.
     kept = [np.array([], dtype=np.int64)]
     for batch in candidates.collect_batches(chunk_size=BATCH_ROWS, engine="streaming"):
-        keep = [row for row, matches in batch.iter_rows() if any(check(m) for m in matches)]
+        keep = [row for row, matches in batch.iter_rows() if any(iban_ok(m) for m in matches)]
         kept.append(np.array(keep, dtype=np.int64))
     return np.concatenate(kept)
 

@@ -162,3 +162,29 @@ def test_validated_pii_rows_by_batch_are_the_rows_of_all_candidates(
     assert found.dtype == np.int64
     assert np.array_equal(found, expected)
     assert 100 < len(expected) < 1_000  # valid and rejected candidates both occur
+
+
+def _with_check_digit(body: str) -> str:
+    """``body`` followed by the digit that makes it pass the Luhn check."""
+    for last in "0123456789":
+        if pii.luhn_ok(body + last):
+            return body + last
+    return body + "0"  # a body of one repeated digit: never valid
+
+
+def test_luhn_in_polars_agrees_with_the_python_check() -> None:
+    rng = np.random.default_rng(11)
+    candidates = ["4111 1111 1111 1111", "5500-0000-0000-0004", "0000000000000000", "7777777777777", "1234567890123"]
+    for _ in range(3_000):
+        length = int(rng.integers(10, 22))
+        digits = "".join(str(d) for d in rng.integers(0, 10, length))
+        if 13 <= length <= 19 and rng.random() < 0.5:
+            digits = _with_check_digit(digits[:-1])  # half of them valid
+        if rng.random() < 0.3:
+            digits = "0" * int(rng.integers(1, 4)) + digits[3:]  # leading zeros
+        separator = str(rng.choice(["", " ", "-"]))
+        candidates.append(separator.join(digits[i : i + 4] for i in range(0, len(digits), 4)))
+    expected = [pii.luhn_ok(c) for c in candidates]
+    found = pl.DataFrame({"m": candidates}).select(pii.luhn_valid(pl.col("m")))["m"].to_list()
+    assert found == expected
+    assert 500 < sum(expected) < 2_500  # valid and invalid candidates both occur
