@@ -21,7 +21,11 @@ SHARE = "__share:"
 PLAIN = "__plain:"
 LOWER = "__lower:"
 # Texts per batch of ``Context.text_batches``: 10M ~10-word texts held as one Python list took 1.3 GB.
+# Long documents come fewer to a batch, TEXT_BATCH_CHARS characters on average: 200k ~900-character
+# documents read as one batch of 500k took the standard tier to 1.2 GB, in batches of ~22k to 0.74.
 TEXT_BATCH = 500_000
+TEXT_BATCH_CHARS = 20_000_000
+MIN_TEXT_BATCH = 1_000
 
 
 @dataclass
@@ -82,18 +86,38 @@ class Context:
         """Positions among parsed rows → 0-based data rows of the file."""
         return self.table.row_map(positions)
 
+    def text_batch_rows(self) -> int:
+        """Texts per batch: TEXT_BATCH, fewer for long texts (TEXT_BATCH_CHARS characters on average,
+        but at least MIN_TEXT_BATCH texts). Module constants are read when called (tests lower them)."""
+        mean = _mean_text_chars(self)
+        if not mean:
+            return TEXT_BATCH
+        return min(TEXT_BATCH, max(MIN_TEXT_BATCH, int(TEXT_BATCH_CHARS / mean)))
+
     def text_batches(self, size: int | None = None) -> Iterator[tuple[int, list[str | None]]]:
         """The text column in file order, ``size`` texts at a time, each batch with the position of
         its first text: the standard tier's text checks stream it, so their memory does not grow
-        with the file's rows. ``size`` defaults to TEXT_BATCH, read when called (tests lower it)."""
+        with the file's rows. ``size`` defaults to ``text_batch_rows()``."""
         assert self.text_column is not None
         offset = 0
         column = self.lazy().select(pl.col(self.text_column))
-        batches = column.collect_batches(chunk_size=size or TEXT_BATCH, engine="streaming")
+        batches = column.collect_batches(chunk_size=size or self.text_batch_rows(), engine="streaming")
         for batch in batches:
             if batch.height:
                 yield offset, batch.to_series().to_list()
                 offset += batch.height
+
+
+def _mean_text_chars(ctx: Context) -> float | None:
+    """The text column's mean length: measured by the read (text basics), else from the sample."""
+    measured = (ctx.results.get("text_basics") or {}).get("length_chars") or {}
+    if measured.get("mean"):
+        return float(measured["mean"])
+    name = ctx.text_column
+    if ctx.sample is None or name not in ctx.sample.columns or ctx.sample.height == 0:
+        return None
+    mean = ctx.sample.select(pl.col(name).cast(pl.String).str.len_chars().mean()).item()
+    return float(mean) if mean else None
 
 
 def text_candidates(ctx: Context) -> list[str]:

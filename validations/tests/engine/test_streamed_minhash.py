@@ -92,3 +92,27 @@ def test_band_pairs_link_each_bucket_member_to_its_first_text_once() -> None:
     assert np.all(packed[1:] > packed[:-1])  # sorted, each pair once
     assert {(int(p >> np.uint64(32)), int(p & np.uint64(0xFFFFFFFF))) for p in packed} == expected
     assert minhash.pairs_in_bands(keys, ids).tolist() == [list(pair) for pair in sorted(expected)]
+
+
+def test_long_texts_are_read_fewer_to_a_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [t if t is not None else "" for t in _corpus()]
+    path = tmp_path / "texts.csv"
+    pl.DataFrame({"id": range(len(texts)), "text": texts}).write_csv(path)
+    whole = validate(path, tier="standard", text_column="text")["checks"]
+    mean_chars = whole["text_basics"]["length_chars"]["mean"]
+    read: list[int] = []
+    batches = context.Context.text_batches
+
+    def counted(self: context.Context, size: int | None = None):  # noqa: ANN202 - a generator
+        for offset, batch in batches(self, size):
+            read.append(len(batch))
+            yield offset, batch
+
+    monkeypatch.setattr(context, "MIN_TEXT_BATCH", 1)
+    budget = int(mean_chars * 20)  # ~20 texts a batch
+    monkeypatch.setattr(context, "TEXT_BATCH_CHARS", budget)
+    monkeypatch.setattr(context.Context, "text_batches", counted)
+    streamed = validate(path, tier="standard", text_column="text")["checks"]
+    assert max(read) == int(budget / mean_chars) and sum(read) >= len(texts)
+    assert streamed["near_duplicates"] == whole["near_duplicates"]
+    assert streamed["text_quality"] == whole["text_quality"]
