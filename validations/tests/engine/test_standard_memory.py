@@ -188,3 +188,19 @@ def test_luhn_in_polars_agrees_with_the_python_check() -> None:
     found = pl.DataFrame({"m": candidates}).select(pii.luhn_valid(pl.col("m")))["m"].to_list()
     assert found == expected
     assert 500 < sum(expected) < 2_500  # valid and invalid candidates both occur
+
+
+def test_hash_partitions_keep_equal_keys_together_in_stream_order(tmp_path: Path) -> None:
+    from validations.engine.partitions import HashPartitions
+
+    rng = np.random.default_rng(5)
+    keys = rng.integers(0, 50, 1_000).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    frame = pl.DataFrame({"key": keys, "row": np.arange(1_000, dtype=np.int64), "value": rng.normal(size=1_000)})
+    partitions = HashPartitions(tmp_path, "key", 7).add_all(frame.slice(i, 64) for i in range(0, 1_000, 64))
+    parts = [partitions.read(k) for k in range(7)]
+    assert list(tmp_path.iterdir()) == []  # each partition's file is gone once read
+    found = [p for p in parts if p is not None]
+    assert len(found) > 3 and sum(p.height for p in found) == 1_000
+    for part in found:
+        assert part["row"].is_sorted()  # stream order within a partition
+        assert part.equals(frame.filter(pl.col("key") % 7 == part["key"][0] % 7))  # whole rows, all of them
