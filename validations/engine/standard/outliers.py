@@ -20,6 +20,7 @@ say where to look, not that the data is wrong. Sentinel placeholders are caught 
 from __future__ import annotations
 
 import heapq
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,7 @@ MAX_OUTLIER_SHARE = 0.1
 ISOLATION_THRESHOLD = 0.65
 FIT_SAMPLE = 100_000
 SCORE_BATCH = 200_000
+MIN_THREAD_ROWS = 10_000  # rows per thread below which a batch is scored on one
 MAX_SCORES_LISTED = 100_000
 TOP_ROWS = 100
 HISTOGRAM_BINS = 1000
@@ -99,6 +101,8 @@ def run(ctx: Context) -> CheckResult:
     forest = _fit_forest(sample, medians)
     scores = _Scores(len(names))
     offset = 0
+    threads = scoring_threads()
+    pool = ThreadPoolExecutor(threads) if threads > 1 else None
     for batch in (
         ctx.lazy()
         .select([pl.col(n).cast(pl.Float64) for n in names])
@@ -112,8 +116,10 @@ def run(ctx: Context) -> CheckResult:
             scores.z_values[i].append(z[flagged])
         bad = ~np.isfinite(matrix)
         matrix[bad] = np.take(np.nan_to_num(medians), np.flatnonzero(bad) % matrix.shape[1])
-        scores.add_forest(offset, -forest.score_samples(matrix))  # sklearn returns the opposite
+        scores.add_forest(offset, _forest_scores(forest, matrix, pool, threads))
         offset += len(matrix)
+    if pool is not None:
+        pool.shutdown()
     for i in robust:
         rows = ctx.row_ids(np.concatenate(scores.z_rows[i]) if scores.z_rows[i] else np.empty(0, np.int64))
         z = np.concatenate(scores.z_values[i]) if scores.z_values[i] else np.empty(0)
@@ -127,6 +133,21 @@ def run(ctx: Context) -> CheckResult:
     issues = _robust_issue(ctx, payload)
     payload["isolation_forest"] = _forest_payload(ctx, scores, issues)
     return payload, issues
+
+
+def scoring_threads() -> int:
+    """Threads that score a batch: as many as Polars uses."""
+    return pl.thread_pool_size()
+
+
+def _forest_scores(forest: Any, matrix: np.ndarray, pool: ThreadPoolExecutor | None, threads: int) -> np.ndarray:
+    """The rows' anomaly scores (sklearn's score_samples is their opposite), in row blocks on the
+    pool's threads: the trees' traversal releases the GIL, so 200k rows x 12 columns took 0.55 s on
+    2 cores instead of 1.12 (the forest stage at 10M rows ~50 s). A row's score does not depend on
+    its block."""
+    if pool is None or len(matrix) < threads * MIN_THREAD_ROWS:
+        return -forest.score_samples(matrix)
+    return -np.concatenate(list(pool.map(forest.score_samples, np.array_split(matrix, threads))))
 
 
 def _fit_forest(sample: np.ndarray, medians: np.ndarray) -> Any:

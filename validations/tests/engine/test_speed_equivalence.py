@@ -262,7 +262,7 @@ def test_vectorised_verification_equals_the_exact_jaccard(block: int, monkeypatc
     ]
 
 
-def test_outlier_scores_in_batches_equal_one_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_outlier_scores_in_batches_and_threads_equal_one_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from validations.engine.standard import outliers
 
     rng = np.random.default_rng(4)
@@ -271,10 +271,12 @@ def test_outlier_scores_in_batches_equal_one_batch(tmp_path: Path, monkeypatch: 
     path = tmp_path / "o.csv"
     pl.DataFrame({"x": values, "z": rng.normal(size=500)}).write_csv(path)
     results = []
-    for batch in (1_000_000, 64):
+    monkeypatch.setattr(outliers, "MIN_THREAD_ROWS", 1)
+    for batch, threads in ((1_000_000, 1), (64, 1), (64, 3), (1_000_000, 2)):
         monkeypatch.setattr(outliers, "SCORE_BATCH", batch)
+        monkeypatch.setattr(outliers, "scoring_threads", lambda threads=threads: threads)
         results.append(run_validation(path, tier="standard")["checks"]["outliers"])
-    assert results[0] == results[1]
+    assert all(result == results[0] for result in results[1:])
     forest = results[0]["isolation_forest"]
     assert forest["rows"][:2] == [17, 400] and len(forest["scores"]) == len(forest["rows"])
     assert forest["top"][0] == {"row": 17, "score": forest["scores"][0]}
