@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from validations.engine.standard.minhash import (
     _EMPTY,
@@ -49,13 +51,18 @@ from validations.engine.standard.pair_verification import (
     table_bits,
 )
 
+# Texts shingled and signed per task of the thread pool: numpy and the word hashing release the GIL,
+# so 2 threads signed 500k ~10-word texts in 1.66 s instead of 3.1; each task's band keys (42 x 8
+# bytes a text) are held until written, so tasks stay small.
+SIGN_TEXTS = 50_000
+
 
 class _Spill:
     """The batches' band keys (a file per band) and shingles (two files per batch), where each batch
     starts, and which texts have a word (only those have bands)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path, pool: ThreadPoolExecutor | None = None) -> None:
+        self.folder, self._pool = folder, pool
         self.documents = 0
         self.starts: list[int] = []
         self.shingle_counts: list[int] = []
@@ -65,18 +72,27 @@ class _Spill:
     def add(self, offset: int, texts: Sequence[str | None], k: int) -> None:
         assert offset == self.documents, "batches must follow each other in text order"
         count = len(texts)
-        values, owner = flat_shingles(texts, k)
-        words = np.zeros(count, dtype=bool)
-        for first, block in _oph_blocks(values, owner, count, NUM_PERM):
-            keys = np.ascontiguousarray(band_keys(block).T)
+        pieces = [texts[start : start + SIGN_TEXTS] for start in range(0, count, SIGN_TEXTS)]
+        signed = (
+            self._pool.map(_signed, pieces, [k] * len(pieces))
+            if self._pool
+            else map(_signed, pieces, [k] * len(pieces))
+        )
+        values_parts, owner_parts, words = [], [], []
+        for start, (values, owner, keys, has_words) in zip(range(0, count, SIGN_TEXTS), signed, strict=True):
             for band, file in enumerate(self._bands):
                 file.write(keys[band].tobytes())
-            words[first : first + len(block)] = block[:, 0] != _EMPTY
-        owner += np.int32(offset)
+            owner += np.int32(offset + start)
+            values_parts.append(values)
+            owner_parts.append(owner)
+            words.append(has_words)
         batch = len(self.starts)
+        values = np.concatenate(values_parts) if values_parts else np.empty(0, np.uint64)
         np.save(self.folder / f"values{batch}.npy", values)
-        np.save(self.folder / f"owner{batch}.npy", owner)
-        self.has_words.append(words)
+        np.save(
+            self.folder / f"owner{batch}.npy", np.concatenate(owner_parts) if owner_parts else np.empty(0, np.int32)
+        )
+        self.has_words.append(np.concatenate(words) if words else np.empty(0, bool))
         self.starts.append(offset)
         self.shingle_counts.append(len(values))
         self.documents += count
@@ -109,6 +125,18 @@ class _Spill:
         vals = np.load(self.folder / f"table{batch}.npy")
         bounds = np.load(self.folder / f"bounds{batch}.npy")
         return vals, bounds[:-1], np.diff(bounds), table_bits(self.documents)
+
+
+def _signed(texts: Sequence[str | None], k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(shingle hashes, their texts' positions among ``texts``, band keys laid band by band, which
+    texts have a word) of some texts: a text's shingles and keys do not depend on the others."""
+    values, owner = flat_shingles(texts, k)
+    keys = np.empty((BANDS, len(texts)), dtype=np.uint64)
+    words = np.zeros(len(texts), dtype=bool)
+    for first, block in _oph_blocks(values, owner, len(texts), NUM_PERM):
+        keys[:, first : first + len(block)] = band_keys(block).T
+        words[first : first + len(block)] = block[:, 0] != _EMPTY
+    return values, owner, keys, words
 
 
 class _BandKeys:
@@ -176,6 +204,11 @@ def _linked_in_cells(spill: _Spill, cells: set[tuple[int, int]], threshold: floa
     return np.concatenate(linked)
 
 
+def signing_threads() -> int:
+    """Threads that shingle and sign a batch: as many as Polars uses."""
+    return pl.thread_pool_size()
+
+
 def streamed_clusters(
     batches: Iterable[tuple[int, Sequence[str | None]]],
     work_dir: Path | None,
@@ -186,12 +219,16 @@ def streamed_clusters(
     """``minhash.near_duplicate_clusters`` of the texts given as (position of the first, texts)
     batches in order, with its temporary files in ``work_dir`` (the system's when None)."""
     with tempfile.TemporaryDirectory(prefix="near-dup-", dir=work_dir) as folder:
-        spill = _Spill(Path(folder))
+        threads = signing_threads()
+        pool = ThreadPoolExecutor(threads) if threads > 1 else None
+        spill = _Spill(Path(folder), pool)
         try:
             for offset, texts in batches:
                 spill.add(offset, texts, k)
         finally:
             ids = spill.finish()
+            if pool is not None:
+                pool.shutdown()
         involved, cells = _spread_pairs(spill, ids)
         del ids
         spill.tables(involved)
