@@ -62,7 +62,7 @@ class _Spill:
     starts, and which texts have a word (only those have bands)."""
 
     def __init__(self, folder: Path, pool: ThreadPoolExecutor | None = None) -> None:
-        self.folder, self._pool = folder, pool
+        self.folder, self.pool = folder, pool
         self.documents = 0
         self.starts: list[int] = []
         self.shingle_counts: list[int] = []
@@ -74,8 +74,8 @@ class _Spill:
         count = len(texts)
         pieces = [texts[start : start + SIGN_TEXTS] for start in range(0, count, SIGN_TEXTS)]
         signed = (
-            self._pool.map(_signed, pieces, [k] * len(pieces))
-            if self._pool
+            self.pool.map(_signed, pieces, [k] * len(pieces))
+            if self.pool
             else map(_signed, pieces, [k] * len(pieces))
         )
         values_parts, owner_parts, words = [], [], []
@@ -183,29 +183,31 @@ def _spread_pairs(spill: _Spill, ids: np.ndarray) -> tuple[np.ndarray, set[tuple
 
 def _linked_in_cells(spill: _Spill, cells: set[tuple[int, int]], threshold: float) -> np.ndarray:
     """The linked pairs, verified a cell at a time with the shingle tables of its two batches only
-    (the other batch's texts follow the first batch's in the joined table)."""
+    (the other batch's texts follow the first batch's in the joined table). The cells of one first
+    batch share its table and are verified on the spill's threads (numpy's sorts release the GIL)."""
     bounds = spill.bounds()
     linked = [np.empty((0, 2), dtype=np.int64)]
-    own_batch, own = -1, None
-    for batch, other in sorted(cells):
-        path = spill.folder / f"pairs{batch}_{other}.u64"
-        pairs = _sorted_unique(np.fromfile(path, dtype=np.uint64))  # a pair met in several bands, once
-        path.unlink()
-        if batch != own_batch:
-            own_batch, own = batch, spill.table(batch)
-        assert own is not None
+    for batch in sorted({first for first, _ in cells}):
+        own = spill.table(batch)
         first = int(bounds[batch])
-        if other == batch:
-            table, shift = own, (first, first)
-        else:
-            count = int(bounds[batch + 1]) - first
-            table, shift = joined_tables(own, spill.table(other)), (first, int(bounds[other]) - count)
-        linked.append(linked_in_table(table, pairs, threshold, shift))
+        count = int(bounds[batch + 1]) - first
+
+        def verified(other: int, batch: int = batch, own: Table = own, first: int = first, count: int = count):  # noqa: ANN202
+            path = spill.folder / f"pairs{batch}_{other}.u64"
+            pairs = _sorted_unique(np.fromfile(path, dtype=np.uint64))  # a pair met in several bands, once
+            path.unlink()
+            if other == batch:
+                return linked_in_table(own, pairs, threshold, (first, first))
+            table = joined_tables(own, spill.table(other))
+            return linked_in_table(table, pairs, threshold, (first, int(bounds[other]) - count))
+
+        others = sorted(other for first_batch, other in cells if first_batch == batch)
+        linked += list(spill.pool.map(verified, others) if spill.pool else map(verified, others))
     return np.concatenate(linked)
 
 
-def signing_threads() -> int:
-    """Threads that shingle and sign a batch: as many as Polars uses."""
+def pool_threads() -> int:
+    """Threads that sign a batch's texts and verify cells: as many as Polars uses."""
     return pl.thread_pool_size()
 
 
@@ -219,21 +221,23 @@ def streamed_clusters(
     """``minhash.near_duplicate_clusters`` of the texts given as (position of the first, texts)
     batches in order, with its temporary files in ``work_dir`` (the system's when None)."""
     with tempfile.TemporaryDirectory(prefix="near-dup-", dir=work_dir) as folder:
-        threads = signing_threads()
+        threads = pool_threads()
         pool = ThreadPoolExecutor(threads) if threads > 1 else None
         spill = _Spill(Path(folder), pool)
         try:
-            for offset, texts in batches:
-                spill.add(offset, texts, k)
+            try:
+                for offset, texts in batches:
+                    spill.add(offset, texts, k)
+            finally:
+                ids = spill.finish()
+            involved, cells = _spread_pairs(spill, ids)
+            del ids
+            spill.tables(involved)
+            del involved
+            return clusters_of(_linked_in_cells(spill, cells, threshold), spill.documents)
         finally:
-            ids = spill.finish()
             if pool is not None:
                 pool.shutdown()
-        involved, cells = _spread_pairs(spill, ids)
-        del ids
-        spill.tables(involved)
-        del involved
-        return clusters_of(_linked_in_cells(spill, cells, threshold), spill.documents)
 
 
 __all__ = ["streamed_clusters"]
