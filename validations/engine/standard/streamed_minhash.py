@@ -74,9 +74,7 @@ class _Spill:
         count = len(texts)
         pieces = [texts[start : start + SIGN_TEXTS] for start in range(0, count, SIGN_TEXTS)]
         signed = (
-            self.pool.map(_signed, pieces, [k] * len(pieces))
-            if self.pool
-            else map(_signed, pieces, [k] * len(pieces))
+            self.pool.map(_signed, pieces, [k] * len(pieces)) if self.pool else map(_signed, pieces, [k] * len(pieces))
         )
         values_parts, owner_parts, words = [], [], []
         for start, (values, owner, keys, has_words) in zip(range(0, count, SIGN_TEXTS), signed, strict=True):

@@ -66,11 +66,8 @@ def test_batches_out_of_order_are_refused(tmp_path: Path) -> None:
         streamed_clusters([(0, ["a b c"]), (5, ["a b c"])], tmp_path)
 
 
-def test_the_check_reads_the_text_column_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    texts = [t if t is not None else "" for t in _corpus()]
-    path = tmp_path / "texts.csv"
-    pl.DataFrame({"id": range(len(texts)), "text": texts}).write_csv(path)
-    whole = validate(path, tier="standard", text_column="text")["checks"]["near_duplicates"]
+def _count_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the batches ``Context.text_batches`` yields from now on."""
     read: list[int] = []
     batches = context.Context.text_batches
 
@@ -79,8 +76,17 @@ def test_the_check_reads_the_text_column_in_batches(tmp_path: Path, monkeypatch:
             read.append(len(batch))
             yield offset, batch
 
-    monkeypatch.setattr(context, "TEXT_BATCH", 13)
     monkeypatch.setattr(context.Context, "text_batches", counted)
+    return read
+
+
+def test_the_check_reads_the_text_column_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [t if t is not None else "" for t in _corpus()]
+    path = tmp_path / "texts.csv"
+    pl.DataFrame({"id": range(len(texts)), "text": texts}).write_csv(path)
+    whole = validate(path, tier="standard", text_column="text")["checks"]["near_duplicates"]
+    monkeypatch.setattr(context, "TEXT_BATCH", 13)
+    read = _count_batches(monkeypatch)
     streamed = validate(path, tier="standard", text_column="text")["checks"]["near_duplicates"]
     assert streamed == whole and streamed["cluster_count"] >= 25
     assert sum(read) >= len(texts) and max(read) <= 13
@@ -112,18 +118,10 @@ def test_long_texts_are_read_fewer_to_a_batch(tmp_path: Path, monkeypatch: pytes
     pl.DataFrame({"id": range(len(texts)), "text": texts}).write_csv(path)
     whole = validate(path, tier="standard", text_column="text")["checks"]
     mean_chars = whole["text_basics"]["length_chars"]["mean"]
-    read: list[int] = []
-    batches = context.Context.text_batches
-
-    def counted(self: context.Context, size: int | None = None):  # noqa: ANN202 - a generator
-        for offset, batch in batches(self, size):
-            read.append(len(batch))
-            yield offset, batch
-
     monkeypatch.setattr(context, "MIN_TEXT_BATCH", 1)
     budget = int(mean_chars * 20)  # ~20 texts a batch
     monkeypatch.setattr(context, "TEXT_BATCH_CHARS", budget)
-    monkeypatch.setattr(context.Context, "text_batches", counted)
+    read = _count_batches(monkeypatch)
     streamed = validate(path, tier="standard", text_column="text")["checks"]
     assert max(read) == int(budget / mean_chars) and sum(read) >= len(texts)
     assert streamed["near_duplicates"] == whole["near_duplicates"]
