@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 
 from validations.engine.standard.minhash import (
     _EMPTY,
@@ -51,18 +49,13 @@ from validations.engine.standard.pair_verification import (
     table_bits,
 )
 
-# Texts shingled and signed per task of the thread pool: numpy and the word hashing release the GIL,
-# so 2 threads signed 500k ~10-word texts in 1.66 s instead of 3.1; each task's band keys (42 x 8
-# bytes a text) are held until written, so tasks stay small.
-SIGN_TEXTS = 50_000
-
 
 class _Spill:
     """The batches' band keys (a file per band) and shingles (two files per batch), where each batch
     starts, and which texts have a word (only those have bands)."""
 
-    def __init__(self, folder: Path, pool: ThreadPoolExecutor | None = None) -> None:
-        self.folder, self.pool = folder, pool
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
         self.documents = 0
         self.starts: list[int] = []
         self.shingle_counts: list[int] = []
@@ -72,25 +65,18 @@ class _Spill:
     def add(self, offset: int, texts: Sequence[str | None], k: int) -> None:
         assert offset == self.documents, "batches must follow each other in text order"
         count = len(texts)
-        pieces = [texts[start : start + SIGN_TEXTS] for start in range(0, count, SIGN_TEXTS)]
-        signed = (
-            self.pool.map(_signed, pieces, [k] * len(pieces)) if self.pool else map(_signed, pieces, [k] * len(pieces))
-        )
-        values_parts, owner_parts, words = [], [], []
-        for start, (values, owner, keys, has_words) in zip(range(0, count, SIGN_TEXTS), signed, strict=True):
+        values, owner = flat_shingles(texts, k)
+        words = np.zeros(count, dtype=bool)
+        for first, block in _oph_blocks(values, owner, count, NUM_PERM):
+            keys = np.ascontiguousarray(band_keys(block).T)
             for band, file in enumerate(self._bands):
                 file.write(keys[band].tobytes())
-            owner += np.int32(offset + start)
-            values_parts.append(values)
-            owner_parts.append(owner)
-            words.append(has_words)
+            words[first : first + len(block)] = block[:, 0] != _EMPTY
+        owner += np.int32(offset)
         batch = len(self.starts)
-        values = np.concatenate(values_parts) if values_parts else np.empty(0, np.uint64)
         np.save(self.folder / f"values{batch}.npy", values)
-        np.save(
-            self.folder / f"owner{batch}.npy", np.concatenate(owner_parts) if owner_parts else np.empty(0, np.int32)
-        )
-        self.has_words.append(np.concatenate(words) if words else np.empty(0, bool))
+        np.save(self.folder / f"owner{batch}.npy", owner)
+        self.has_words.append(words)
         self.starts.append(offset)
         self.shingle_counts.append(len(values))
         self.documents += count
@@ -123,18 +109,6 @@ class _Spill:
         vals = np.load(self.folder / f"table{batch}.npy")
         bounds = np.load(self.folder / f"bounds{batch}.npy")
         return vals, bounds[:-1], np.diff(bounds), table_bits(self.documents)
-
-
-def _signed(texts: Sequence[str | None], k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(shingle hashes, their texts' positions among ``texts``, band keys laid band by band, which
-    texts have a word) of some texts: a text's shingles and keys do not depend on the others."""
-    values, owner = flat_shingles(texts, k)
-    keys = np.empty((BANDS, len(texts)), dtype=np.uint64)
-    words = np.zeros(len(texts), dtype=bool)
-    for first, block in _oph_blocks(values, owner, len(texts), NUM_PERM):
-        keys[:, first : first + len(block)] = band_keys(block).T
-        words[first : first + len(block)] = block[:, 0] != _EMPTY
-    return values, owner, keys, words
 
 
 class _BandKeys:
@@ -181,32 +155,25 @@ def _spread_pairs(spill: _Spill, ids: np.ndarray) -> tuple[np.ndarray, set[tuple
 
 def _linked_in_cells(spill: _Spill, cells: set[tuple[int, int]], threshold: float) -> np.ndarray:
     """The linked pairs, verified a cell at a time with the shingle tables of its two batches only
-    (the other batch's texts follow the first batch's in the joined table). The cells of one first
-    batch share its table and are verified on the spill's threads (numpy's sorts release the GIL)."""
+    (the other batch's texts follow the first batch's in the joined table)."""
     bounds = spill.bounds()
     linked = [np.empty((0, 2), dtype=np.int64)]
-    for batch in sorted({first for first, _ in cells}):
-        own = spill.table(batch)
+    own_batch, own = -1, None
+    for batch, other in sorted(cells):
+        path = spill.folder / f"pairs{batch}_{other}.u64"
+        pairs = _sorted_unique(np.fromfile(path, dtype=np.uint64))  # a pair met in several bands, once
+        path.unlink()
+        if batch != own_batch:
+            own_batch, own = batch, spill.table(batch)
+        assert own is not None
         first = int(bounds[batch])
-        count = int(bounds[batch + 1]) - first
-
-        def verified(other: int, batch: int = batch, own: Table = own, first: int = first, count: int = count):  # noqa: ANN202
-            path = spill.folder / f"pairs{batch}_{other}.u64"
-            pairs = _sorted_unique(np.fromfile(path, dtype=np.uint64))  # a pair met in several bands, once
-            path.unlink()
-            if other == batch:
-                return linked_in_table(own, pairs, threshold, (first, first))
-            table = joined_tables(own, spill.table(other))
-            return linked_in_table(table, pairs, threshold, (first, int(bounds[other]) - count))
-
-        others = sorted(other for first_batch, other in cells if first_batch == batch)
-        linked += list(spill.pool.map(verified, others) if spill.pool else map(verified, others))
+        if other == batch:
+            table, shift = own, (first, first)
+        else:
+            count = int(bounds[batch + 1]) - first
+            table, shift = joined_tables(own, spill.table(other)), (first, int(bounds[other]) - count)
+        linked.append(linked_in_table(table, pairs, threshold, shift))
     return np.concatenate(linked)
-
-
-def pool_threads() -> int:
-    """Threads that sign a batch's texts and verify cells: as many as Polars uses."""
-    return pl.thread_pool_size()
 
 
 def streamed_clusters(
@@ -219,23 +186,17 @@ def streamed_clusters(
     """``minhash.near_duplicate_clusters`` of the texts given as (position of the first, texts)
     batches in order, with its temporary files in ``work_dir`` (the system's when None)."""
     with tempfile.TemporaryDirectory(prefix="near-dup-", dir=work_dir) as folder:
-        threads = pool_threads()
-        pool = ThreadPoolExecutor(threads) if threads > 1 else None
-        spill = _Spill(Path(folder), pool)
+        spill = _Spill(Path(folder))
         try:
-            try:
-                for offset, texts in batches:
-                    spill.add(offset, texts, k)
-            finally:
-                ids = spill.finish()
-            involved, cells = _spread_pairs(spill, ids)
-            del ids
-            spill.tables(involved)
-            del involved
-            return clusters_of(_linked_in_cells(spill, cells, threshold), spill.documents)
+            for offset, texts in batches:
+                spill.add(offset, texts, k)
         finally:
-            if pool is not None:
-                pool.shutdown()
+            ids = spill.finish()
+        involved, cells = _spread_pairs(spill, ids)
+        del ids
+        spill.tables(involved)
+        del involved
+        return clusters_of(_linked_in_cells(spill, cells, threshold), spill.documents)
 
 
 __all__ = ["streamed_clusters"]

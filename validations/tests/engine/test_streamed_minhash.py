@@ -44,18 +44,6 @@ def test_streamed_search_finds_the_clusters_of_the_whole_column(size: int, tmp_p
     assert list(tmp_path.iterdir()) == []  # the spilled keys and shingles are gone
 
 
-@pytest.mark.parametrize(("sign_texts", "threads"), [(5, 3), (64, 2), (7, 1)])
-def test_texts_signed_in_pieces_and_cells_verified_on_threads_find_the_same_clusters(
-    sign_texts: int, threads: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from validations.engine.standard import streamed_minhash
-
-    texts = _corpus()
-    monkeypatch.setattr(streamed_minhash, "SIGN_TEXTS", sign_texts)
-    monkeypatch.setattr(streamed_minhash, "pool_threads", lambda: threads)
-    assert streamed_clusters(_batches(texts, 100), tmp_path) == minhash.near_duplicate_clusters(texts)
-
-
 def test_streamed_search_of_nothing_and_of_texts_without_words(tmp_path: Path) -> None:
     assert streamed_clusters([], tmp_path) == ([], 0)
     assert streamed_clusters([(0, ["", None]), (2, ["!!!"])], tmp_path) == ([], 0)
