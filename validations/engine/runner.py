@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +35,23 @@ from validations.engine.report import SCHEMA_VERSION, issue, quality_score, sort
 logger = logging.getLogger(__name__)
 
 
-def _release_freed_memory() -> None:
-    """Hand memory the last check freed back to the system (glibc's malloc_trim; a no-op elsewhere).
-    glibc keeps freed blocks for reuse, so each check started on top of what the ones before had
-    held (350-700 MB between checks at 10M rows) and the run's peak varied with it."""
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, looked up once (find_library runs ldconfig); None off glibc."""
     try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
     except (OSError, AttributeError):
-        pass
+        return None
+
+
+def _release_freed_memory() -> None:
+    """Hand memory the last check freed back to the system (a no-op off glibc). glibc keeps freed
+    blocks for reuse, so each check started on top of what the ones before had held (350-700 MB
+    between checks at 10M rows) and the run's peak varied with it."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
 
 Check = Callable[[Context], tuple[dict[str, Any], list[dict[str, Any]]]]
 Progress = Callable[[str, int], None]
