@@ -339,11 +339,12 @@ def packed_pairs_in_bands(keys: Sequence[np.ndarray], ids: np.ndarray) -> np.nda
     return found
 
 
-def pairs_by_band(keys: Sequence[np.ndarray], ids: np.ndarray) -> Iterator[np.ndarray]:
+def pairs_by_band(keys: Sequence[np.ndarray], ids: np.ndarray, *, in_place: bool = False) -> Iterator[np.ndarray]:
     """Each band's pairs as sorted distinct uint64 (i << 32) | j: every text of a bucket of equal keys
     with the bucket's first text (i < j). ``keys[band]`` (the keys of the texts ``ids``) is read one
-    band at a time, and each band's work is done in place where it can be: at 10M texts a band's
-    keys take 80 MB, and every further array as long as them another 80."""
+    band at a time; with ``in_place`` each band's keys array is overwritten (the caller reads each
+    band afresh). At 10M texts a band's keys take 80 MB, and every further array as long as them
+    another 80, so the band's work holds only its keys and a flag per text."""
     if not len(ids):  # no text has a word
         return
     # Each key's top bits above its text's position, sorted as one uint64 (numpy's vectorised sort:
@@ -351,27 +352,34 @@ def pairs_by_band(keys: Sequence[np.ndarray], ids: np.ndarray) -> Iterator[np.nd
     position_bits = max(1, int(len(ids) - 1).bit_length())
     low = np.uint64((1 << position_bits) - 1)
     for band in range(len(keys)):
-        packed = keys[band] & ~low
+        packed = keys[band]
+        if in_place:
+            packed &= ~low
+        else:
+            packed = packed & ~low
         for start in range(0, len(packed), POSITION_RUN):
             packed[start : start + POSITION_RUN] |= np.arange(
                 start, min(start + POSITION_RUN, len(packed)), dtype=np.uint64
             )
         packed.sort()
-        order = (packed & low).view(np.int64)
-        packed >>= np.uint64(position_bits)  # the truncated keys, in order
-        starts_bucket = np.empty(len(order), dtype=bool)
+        # A bucket starts where two neighbours differ above the position bits (their XOR exceeds
+        # ``low``), computed a run at a time so that no temporary is as long as the keys.
+        starts_bucket = np.empty(len(packed), dtype=bool)
         starts_bucket[0] = True
-        np.not_equal(packed[1:], packed[:-1], out=starts_bucket[1:])
-        del packed
+        for start in range(0, len(packed) - 1, POSITION_RUN):
+            end = min(start + POSITION_RUN, len(packed) - 1)
+            np.greater(packed[start + 1 : end + 1] ^ packed[start:end], low, out=starts_bucket[start + 1 : end + 1])
         members = np.flatnonzero(~starts_bucket)  # texts after their bucket's first: few of them
         if not len(members):
             continue
         # A member's bucket starts at the last start before it; only the starts of buckets of two
         # or more texts are searched (all starts: another array as long as the keys).
         heads = np.flatnonzero(starts_bucket[:-1] & ~starts_bucket[1:])
-        first = order[heads[np.searchsorted(heads, members, side="right") - 1]]
+        first = (packed[heads[np.searchsorted(heads, members, side="right") - 1]] & low).view(np.int64)
+        second = (packed[members] & low).view(np.int64)
+        del packed
         # A bucket's first text comes before its members in position order, so i < j already.
-        yield _sorted_unique((ids[first].astype(np.uint64) << np.uint64(32)) | ids[order[members]].astype(np.uint64))
+        yield _sorted_unique((ids[first].astype(np.uint64) << np.uint64(32)) | ids[second].astype(np.uint64))
 
 
 def _bucket_candidates(values: np.ndarray, owner: np.ndarray, documents: int) -> np.ndarray:

@@ -82,10 +82,12 @@ class _Spill:
         self.documents += count
 
     def finish(self) -> np.ndarray:
-        """The texts with a word (the ids of ``minhash.pairs_by_band``)."""
+        """The texts with a word (the ids of ``minhash.pairs_by_band``; int32 when positions fit, since
+        they are held through the band pass: 40 MB at 10M texts instead of 80)."""
         for file in self._bands:
             file.close()
-        return np.flatnonzero(np.concatenate(self.has_words)) if self.has_words else np.empty(0, np.int64)
+        ids = np.flatnonzero(np.concatenate(self.has_words)) if self.has_words else np.empty(0, np.int64)
+        return ids.astype(np.int32) if self.documents < 2**31 else ids
 
     def bounds(self) -> np.ndarray:
         """Each batch's first position, then the number of texts."""
@@ -135,7 +137,7 @@ def _spread_pairs(spill: _Spill, ids: np.ndarray) -> tuple[np.ndarray, set[tuple
     batches = len(bounds) - 1
     involved = np.zeros(spill.documents, dtype=bool)
     cells: set[tuple[int, int]] = set()
-    for pairs in pairs_by_band(_BandKeys(spill.folder, ids, spill.documents), ids):
+    for pairs in pairs_by_band(_BandKeys(spill.folder, ids, spill.documents), ids, in_place=True):
         first = (pairs >> np.uint64(32)).view(np.int64)
         second = (pairs & np.uint64(0xFFFFFFFF)).view(np.int64)
         involved[first] = True
