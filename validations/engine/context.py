@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from validations.engine.batches import iter_batches
 from validations.engine.io import Table
 
 # A string column is taken as the text column when its values average at least this many words.
@@ -100,9 +101,10 @@ class Context:
         with the file's rows. ``size`` defaults to ``text_batch_rows()``."""
         assert self.text_column is not None
         offset = 0
-        column = self.lazy().select(pl.col(self.text_column))
-        batches = column.collect_batches(chunk_size=size or self.text_batch_rows(), engine="streaming")
-        for batch in batches:
+        column = [pl.col(self.text_column)]
+        for batch in iter_batches(
+            self.table, batch_size=size or self.text_batch_rows(), select=lambda f: f.select(column)
+        ):
             if batch.height:
                 yield offset, batch.to_series().to_list()
                 offset += batch.height

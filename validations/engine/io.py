@@ -27,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from validations.engine import linescan, structure
+from validations.engine.batches import iter_batches
 from validations.engine.compression import decompress_to, file_sha256, sniff_compression
 from validations.engine.errors import EngineInputError
 from validations.engine.schema import (
@@ -158,6 +159,11 @@ class Table:
         """``frame`` (as read) with inferred types applied (disguised-missing tokens become null)."""
         casts = [typed_expr(name, self.dtypes[name]) for name in self.text_profiles if name not in self.native]
         return frame.with_columns(casts) if casts else frame
+
+    @property
+    def reads_parquet(self) -> bool:
+        """Whether ``lazy()`` reads Parquet: the upload, or the typed file of ``materialize``."""
+        return self._typed is not None or self.format == "parquet"
 
     def lazy(self) -> pl.LazyFrame:
         """The frame with inferred types applied (disguised-missing tokens become null)."""
@@ -468,16 +474,6 @@ def _scan_parquet(path: Path) -> tuple[pl.LazyFrame, list[str]]:
     except pl.exceptions.PolarsError as exc:
         raise EngineInputError(f"The Parquet file cannot be read: {exc}".split("\n")[0]) from exc
     return lf, names
-
-
-def iter_batches(
-    table: Table, *, columns: list[str] | None = None, batch_size: int = 100_000
-) -> Iterator[pl.DataFrame]:
-    """Stream the typed frame in batches of at most ``batch_size`` rows, in file order."""
-    lf = table.lazy()
-    if columns is not None:
-        lf = lf.select(columns)
-    yield from lf.collect_batches(chunk_size=batch_size, engine="streaming")
 
 
 def inspect_file(

@@ -290,12 +290,15 @@ def noise_from_probabilities(
     }
 
 
-def labelled_sample(frame: pl.LazyFrame, target: str, size: int) -> pl.DataFrame:
+def labelled_sample(
+    frame: pl.LazyFrame, target: str, size: int, batches: Iterable[pl.DataFrame] | None = None
+) -> pl.DataFrame:
     """The rows of ``frame`` that have a ``target``, each after its place in ``frame`` (``__row``):
     all of them, or when there are more than ``size``, the rows and order that
     ``DataFrame.sample(size, seed=SEED)`` takes of them. Collecting them all first held every
     column of every labelled row (3 GB over 10M rows x 20 columns); here only the drawn rows are
-    kept from each batch of one read."""
+    kept from each batch of one read: ``batches`` of ``frame`` in order (``io.iter_batches``; by
+    default one streaming query's)."""
     labelled = pl.col(target).is_not_null()
     count = int(frame.select(labelled.sum()).collect(engine="streaming").item())
     # Polars draws from a range of the labelled rows' places, so the places are the ones
@@ -308,7 +311,9 @@ def labelled_sample(frame: pl.LazyFrame, target: str, size: int) -> pl.DataFrame
     rows = seen = 0
     # Batches, not a filter by place: the rows a filter keeps hold on to their batches' whole string
     # buffers, which was measured at 0.9 GB over 10M rows.
-    for batch in frame.collect_batches(chunk_size=SAMPLE_BATCH, engine="streaming"):
+    if batches is None:
+        batches = frame.collect_batches(chunk_size=SAMPLE_BATCH, engine="streaming")
+    for batch in batches:
         kept = batch.with_row_index("__row", offset=rows).filter(labelled)
         rows += batch.height
         low, high = np.searchsorted(wanted, [seen, seen + kept.height])

@@ -39,6 +39,7 @@ from typing import Any, overload
 import numpy as np
 import polars as pl
 
+from validations.engine.batches import iter_batches
 from validations.engine.checks import CheckResult
 from validations.engine.context import Context
 from validations.engine.io import Table
@@ -291,12 +292,14 @@ class SampledTexts(Sequence[str | None]):
         """The texts at the sorted positions ``wanted`` (among the non-blank texts if
         ``non_blank``), read in batches that are dropped once picked from; the read stops at the
         last one. (A row index and a filter in one Polars query held the whole column.)"""
-        lf = self._ctx.lazy().select(pl.col(self._column))
-        if non_blank:
-            lf = lf.filter(self._non_blank_expr)
+        keep = self._non_blank_expr if non_blank else pl.lit(True)
+
+        def texts(frame: pl.LazyFrame) -> pl.LazyFrame:
+            return frame.select(pl.col(self._column)).filter(keep)
+
         found: dict[int, str | None] = {}
         offset = 0
-        for batch in lf.collect_batches(chunk_size=FETCH_BATCH, engine="streaming"):
+        for batch in iter_batches(self._ctx.table, batch_size=FETCH_BATCH, select=texts):
             first, last = np.searchsorted(wanted, [offset, offset + batch.height])
             if last > first:
                 picked = batch.to_series().gather(wanted[first:last] - offset).to_list()

@@ -14,12 +14,14 @@ over 10M rows).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from validations.engine.batches import iter_batches
 from validations.engine.checks import CheckResult
 from validations.engine.context import Context
 from validations.engine.partitions import HashPartitions
@@ -36,8 +38,9 @@ def run(ctx: Context) -> CheckResult:
     if target is None or target not in ctx.dtypes or len(ctx.table.columns) < 2:
         return {"target": target, "count": 0, "rows": [], "rows_truncated": False, "groups": []}, []
     features = [n for n in ctx.table.columns if n != target]
+    hashed = iter_batches(ctx.table, batch_size=SPILL_ROWS, row_index="row", select=row_hashes(features, target))
     with tempfile.TemporaryDirectory(prefix="conflicts-", dir=ctx.table.work_dir) as folder:
-        groups = conflict_groups(ctx.lazy(), features, target, ctx.rows, Path(folder))
+        groups = conflict_groups(hashed, ctx.rows, Path(folder))
     listed = [ctx.row_ids(np.array(rows)).tolist() for rows in groups]
     all_rows = np.sort(np.array([r for g in listed for r in g], dtype=np.int64))
     payload: dict[str, Any] = {
@@ -67,19 +70,22 @@ def run(ctx: Context) -> CheckResult:
     return payload, issues
 
 
-def conflict_groups(frame: pl.LazyFrame, features: list[str], target: str, rows: int, folder: Path) -> list[list[int]]:
-    """The positions of the labelled rows of each group with identical ``features`` and more than
-    one ``target``, in order, the groups in the order of their first rows (``rows``: the frame's
-    rows, which set the number of partitions)."""
+def row_hashes(features: list[str], target: str) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    """The query of ``conflict_groups``' input on a frame with a "row" column: the hash of each
+    labelled row's ``features`` ("f") and of its ``target`` ("t")."""
     labels = pl.when(pl.col(target).is_not_null()).then(pl.col(target).hash(seed=8))
-    hashed = (
-        frame.select(pl.struct(features).hash(seed=7).alias("f"), labels.alias("t"))
-        .with_row_index("row")
-        .filter(pl.col("t").is_not_null())
+    return lambda frame: frame.select("row", pl.struct(features).hash(seed=7).alias("f"), labels.alias("t")).filter(
+        pl.col("t").is_not_null()
     )
+
+
+def conflict_groups(hashed: Iterable[pl.DataFrame], rows: int, folder: Path) -> list[list[int]]:
+    """The positions of the rows of each group of equal feature hashes with more than one target
+    hash, in order, the groups in the order of their first rows. ``hashed``: batches of
+    ``row_hashes``; ``rows``: the frame's rows, which set the number of partitions."""
     # Equal features hash alike, so each group lies in one partition.
     partitions = HashPartitions(folder, "f", -(-rows // PART_ROWS))
-    partitions.add_all(hashed.collect_batches(chunk_size=SPILL_ROWS, engine="streaming"))
+    partitions.add_all(hashed)
     found = [pl.DataFrame({"row": []}, schema={"row": pl.List(pl.Int64)})]
     for k in range(partitions.parts):
         part = partitions.read(k)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from validations.engine.batches import iter_batches
 from validations.engine.checks import CheckResult
 from validations.engine.context import Context
 from validations.engine.report import capped_rows, fmt_count, issue, pct, verb
@@ -103,12 +104,9 @@ def run(ctx: Context) -> CheckResult:
     offset = 0
     threads = scoring_threads()
     with ThreadPoolExecutor(threads) as pool:  # starts no thread until a batch is big enough
-        for batch in (
-            ctx.lazy()
-            .select([pl.col(n).cast(pl.Float64) for n in names])
-            .collect_batches(chunk_size=SCORE_BATCH, engine="streaming")
-        ):
-            matrix = batch.to_numpy()
+        floats = [pl.col(n).cast(pl.Float64) for n in names]
+        for batch in iter_batches(ctx.table, batch_size=SCORE_BATCH, select=lambda frame: frame.select(floats)):
+            matrix = batch.to_numpy(writable=True)  # missing values are filled in place
             for i in robust:
                 z = 0.6745 * (matrix[:, i] - medians[i]) / mads[i]
                 flagged = np.flatnonzero(np.abs(np.nan_to_num(z)) > Z_THRESHOLD)

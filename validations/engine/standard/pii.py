@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from validations.engine.batches import iter_batches
 from validations.engine.checks import CheckResult
 from validations.engine.context import Context
 from validations.engine.report import capped_rows, fmt_count, issue, pct
@@ -75,18 +76,16 @@ def _rows_with(ctx: Context, name: str, kind: str) -> np.ndarray:
     if kind not in VALIDATORS:
         found = ctx.lazy().with_row_index("__row").filter(col.str.contains(pattern).fill_null(False))
         return found.select("__row").collect(engine="streaming")["__row"].to_numpy()
-    candidates = (
-        ctx.lazy()
-        .with_row_index("__row")
-        .select("__row", col.str.extract_all(pattern).alias("m"))
-        .filter(pl.col("m").list.len() > 0)
-    )
+
+    def candidates(frame: pl.LazyFrame) -> pl.LazyFrame:
+        return frame.select("__row", col.str.extract_all(pattern).alias("m")).filter(pl.col("m").list.len() > 0)
+
     if kind == "card":
-        valid = candidates.explode("m").filter(luhn_valid(pl.col("m"))).select("__row").unique()
-        return np.sort(valid.collect(engine="streaming")["__row"].to_numpy().astype(np.int64))
+        valid = candidates(ctx.lazy().with_row_index("__row")).explode("m").filter(luhn_valid(pl.col("m")))
+        return np.sort(valid.select("__row").unique().collect(engine="streaming")["__row"].to_numpy().astype(np.int64))
     # A batch of candidates at a time: collecting them all held their matches and a Python list.
     kept = [np.array([], dtype=np.int64)]
-    for batch in candidates.collect_batches(chunk_size=BATCH_ROWS, engine="streaming"):
+    for batch in iter_batches(ctx.table, batch_size=BATCH_ROWS, row_index="__row", select=candidates):
         keep = [row for row, matches in batch.iter_rows() if any(iban_ok(m) for m in matches)]
         kept.append(np.array(keep, dtype=np.int64))
     return np.concatenate(kept)

@@ -250,3 +250,31 @@ def test_jsonl_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     path = write(tmp_path, "bom.jsonl", '\ufeff{"a": 1}\r\n{"a": 2}\r\n')
     result = inspect_file(path, declared_format="jsonl")
     assert result["rows"] == 2 and result["preview"] == [{"a": 1}, {"a": 2}]
+
+
+@pytest.mark.parametrize("source", ["parquet", "materialized-csv", "csv"])
+def test_iter_batches_with_a_filter_keeps_every_kept_row_and_its_position(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    frame = pl.DataFrame({"a": list(range(2500)), "s": [f"t{i % 7}" for i in range(2500)]})
+    path = tmp_path / ("b.parquet" if source == "parquet" else "b.csv")
+    frame.write_parquet(path) if source == "parquet" else frame.write_csv(path)
+    calls: list[int] = []
+    streamed = pl.LazyFrame.collect_batches
+    monkeypatch.setattr(pl.LazyFrame, "collect_batches", lambda self, **kw: calls.append(1) or streamed(self, **kw))
+    with open_table(path, materialize=source != "csv") as table:
+        assert table.reads_parquet == (source != "csv")
+        batches = list(
+            iter_batches(
+                table,
+                batch_size=300,
+                row_index="row",
+                select=lambda lf: lf.filter(pl.col("s") == "t3").select("row", "a"),
+            )
+        )
+    kept = pl.concat(batches)
+    assert kept["a"].to_list() == [i for i in range(2500) if i % 7 == 3]
+    assert kept["row"].to_list() == kept["a"].to_list()
+    # From Parquet each batch is a query over its own slice (9 slices of 300 rows): no streaming
+    # query runs ahead of the consumer; a plain CSV is streamed by one query.
+    assert (len(batches), len(calls)) == ((9, 0) if source != "csv" else (len(batches), 1))

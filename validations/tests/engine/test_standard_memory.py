@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from validations.engine.io import open_table
 from validations.engine.prediction import label_noise
 from validations.engine.standard import conflicts, pii
 
@@ -112,7 +113,8 @@ def test_conflict_groups_by_partition_are_the_groups_of_all_rows(
     table = pl.concat([table, table.head(300).with_columns(a=pl.col("a") + 1_000)])
     frame = _scan(tmp_path, table)
     features = ["a", "b", "c"]
-    found = conflicts.conflict_groups(frame, features, "label", table.height, tmp_path)
+    hashed = conflicts.row_hashes(features, "label")(frame.with_row_index("row")).collect_batches(chunk_size=spill_rows)
+    found = conflicts.conflict_groups(hashed, table.height, tmp_path)
     expected = _groups_reference(frame, features, "label")
     assert found == expected
     assert len(expected) > 20 and any(len(g) > 2 for g in expected)
@@ -157,7 +159,8 @@ def test_validated_pii_rows_by_batch_are_the_rows_of_all_candidates(
     monkeypatch.setattr(pii, "BATCH_ROWS", batch_rows)
     rng = np.random.default_rng(9)
     frame = _scan(tmp_path, pl.DataFrame({"note": [TEXTS[i] for i in rng.integers(0, len(TEXTS), 1_500)]}))
-    found = pii._rows_with(SimpleNamespace(lazy=lambda: frame), "note", kind)
+    with open_table(tmp_path / "typed.parquet") as table:  # read a slice of the file per batch
+        found = pii._rows_with(SimpleNamespace(lazy=table.lazy, table=table), "note", kind)
     expected = _rows_reference(frame, "note", kind)
     assert found.dtype == np.int64
     assert np.array_equal(found, expected)
