@@ -45,6 +45,12 @@ def sorted_copy(values: np.ndarray) -> np.ndarray:
     return pl.Series(values).sort().to_numpy()
 
 
+def repeated_values(hashes: np.ndarray) -> np.ndarray:
+    """The values met twice or more in ``hashes``, sorted and distinct."""
+    ordered = sorted_copy(hashes)
+    return np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+
+
 def hash_parts(values: RowValues, name: str, rows: int) -> Iterator[pl.DataFrame]:
     """The per-row hashes ``name`` with their rows, in partitions by hash value (equal hashes in
     one partition) of at most ~PART_ROWS rows, each in file order: memory stays flat in the rows."""
@@ -76,9 +82,7 @@ def repeats_of(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     empty = np.array([], dtype=np.int64)
     if len(hashes) == 0:
         return empty, empty
-    ordered = sorted_copy(hashes)
-    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-    del ordered
+    repeated = repeated_values(hashes)
     if not len(repeated):
         return empty, empty
     # A hash-set lookup: a binary search of every row in the sorted repeats cost ~14x more

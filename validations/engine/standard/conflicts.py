@@ -23,6 +23,7 @@ import polars as pl
 
 from validations.engine.batches import iter_batches
 from validations.engine.checks import CheckResult
+from validations.engine.checks.duplicates import repeated_values
 from validations.engine.context import Context
 from validations.engine.partitions import HashPartitions
 from validations.engine.report import capped_rows, fmt_count, issue, pct
@@ -92,8 +93,7 @@ def conflict_groups(hashed: Iterable[pl.DataFrame], rows: int, folder: Path) -> 
         if part is None:
             continue
         # Only features seen twice can disagree: a sort finds them 4x faster than grouping every row.
-        ordered = part["f"].sort().to_numpy()
-        repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+        repeated = repeated_values(part["f"].to_numpy())
         part = part.filter(pl.col("f").is_in(pl.Series(repeated, dtype=pl.UInt64).implode()))
         grouped = part.group_by("f").agg(pl.col("t").n_unique().alias("labels"), pl.col("row").cast(pl.Int64))
         found.append(grouped.filter(pl.col("labels") > 1).select("row"))
