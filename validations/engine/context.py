@@ -101,10 +101,7 @@ class Context:
         with the file's rows. ``size`` defaults to ``text_batch_rows()``."""
         assert self.text_column is not None
         offset = 0
-        column = [pl.col(self.text_column)]
-        for batch in iter_batches(
-            self.table, batch_size=size or self.text_batch_rows(), select=lambda f: f.select(column)
-        ):
+        for batch in iter_batches(self.table, columns=[self.text_column], batch_size=size or self.text_batch_rows()):
             if batch.height:
                 yield offset, batch.to_series().to_list()
                 offset += batch.height
