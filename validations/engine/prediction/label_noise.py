@@ -37,6 +37,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from validations.engine.batches import iter_batches
+from validations.engine.io import Table
 from validations.engine.prediction.baselines import (
     Features,
     labels_of,
@@ -290,15 +292,13 @@ def noise_from_probabilities(
     }
 
 
-def labelled_sample(
-    frame: pl.LazyFrame, target: str, size: int, batches: Iterable[pl.DataFrame] | None = None
-) -> pl.DataFrame:
-    """The rows of ``frame`` that have a ``target``, each after its place in ``frame`` (``__row``):
+def labelled_sample(table: Table, target: str, size: int) -> pl.DataFrame:
+    """The rows of ``table`` that have a ``target``, each after its place in the table (``__row``):
     all of them, or when there are more than ``size``, the rows and order that
     ``DataFrame.sample(size, seed=SEED)`` takes of them. Collecting them all first held every
     column of every labelled row (3 GB over 10M rows x 20 columns); here only the drawn rows are
-    kept from each batch of one read: ``batches`` of ``frame`` in order (``io.iter_batches``; by
-    default one streaming query's)."""
+    kept from each batch of one read (``iter_batches``)."""
+    frame = table.lazy().select(table.columns)
     labelled = pl.col(target).is_not_null()
     count = int(frame.select(labelled.sum()).collect(engine="streaming").item())
     # Polars draws from a range of the labelled rows' places, so the places are the ones
@@ -311,9 +311,7 @@ def labelled_sample(
     rows = seen = 0
     # Batches, not a filter by place: the rows a filter keeps hold on to their batches' whole string
     # buffers, which was measured at 0.9 GB over 10M rows.
-    if batches is None:
-        batches = frame.collect_batches(chunk_size=SAMPLE_BATCH, engine="streaming")
-    for batch in batches:
+    for batch in iter_batches(table, columns=table.columns, batch_size=SAMPLE_BATCH):
         kept = batch.with_row_index("__row", offset=rows).filter(labelled)
         rows += batch.height
         low, high = np.searchsorted(wanted, [seen, seen + kept.height])

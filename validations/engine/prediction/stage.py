@@ -12,7 +12,6 @@ from typing import Any
 
 import polars as pl
 
-from validations.engine.batches import iter_batches
 from validations.engine.checks import CheckResult
 from validations.engine.context import Context
 from validations.engine.prediction import label_noise
@@ -25,9 +24,7 @@ PREDICTION_BUDGET_S = 90.0
 def _frame(ctx: Context, sample: int | None) -> pl.DataFrame:
     assert ctx.target is not None
     if sample is not None:
-        columns = ctx.table.columns
-        batches = iter_batches(ctx.table, columns=columns, batch_size=label_noise.SAMPLE_BATCH)
-        return label_noise.labelled_sample(ctx.lazy().select(columns), ctx.target, sample, batches)
+        return label_noise.labelled_sample(ctx.table, ctx.target, sample)
     frame = ctx.lazy().with_row_index("__row").select(["__row", *ctx.table.columns])
     return frame.filter(pl.col(ctx.target).is_not_null()).collect(engine="streaming")
 
