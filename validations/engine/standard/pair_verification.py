@@ -48,7 +48,7 @@ def pair_jaccard(
     of each shingle hash (>= 36), so two different shingles of a pair merge with odds < 2^-26."""
     if not len(pairs):
         return np.empty(0), np.empty(0, dtype=np.int64)
-    table = shingle_table([(values, owner)], len(values), 0, documents, _involved(pairs, documents))
+    table = shingle_table([(values, owner)], len(values), 0, documents, _involved(documents, [pairs]))
     found = [_block_jaccard(table, pairs[i : i + PAIR_BLOCK]) for i in range(0, len(pairs), PAIR_BLOCK)]
     return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
 
@@ -59,10 +59,8 @@ def linked_pairs(parts: Parts, shingles: int, documents: int, packed: np.ndarray
     rows; ``parts`` and ``shingles``: see ``shingle_table``."""
     if not len(packed):
         return np.empty((0, 2), dtype=np.int64)
-    involved = np.zeros(documents, dtype=bool)
-    for first in range(0, len(packed), PAIR_BLOCK):
-        involved[_unpacked(packed[first : first + PAIR_BLOCK]).ravel()] = True
-    table = shingle_table(parts(), shingles, 0, documents, involved)
+    blocks = (_unpacked(packed[first : first + PAIR_BLOCK]) for first in range(0, len(packed), PAIR_BLOCK))
+    table = shingle_table(parts(), shingles, 0, documents, _involved(documents, blocks))
     return linked_in_table(table, packed, threshold)
 
 
@@ -80,9 +78,12 @@ def linked_in_table(table: Table, packed: np.ndarray, threshold: float, shift: t
     return np.concatenate(linked)
 
 
-def _involved(pairs: np.ndarray, documents: int) -> np.ndarray:
+def _involved(documents: int, blocks: Iterable[np.ndarray]) -> np.ndarray:
+    """Which of the ``documents`` texts are in some pair of the (n, 2) arrays ``blocks`` (packed
+    candidates are unpacked a block at a time, so no unpacked copy of them all is made)."""
     involved = np.zeros(documents, dtype=bool)
-    involved[pairs.ravel()] = True
+    for pairs in blocks:
+        involved[pairs.ravel()] = True
     return involved
 
 
